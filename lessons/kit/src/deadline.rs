@@ -1,0 +1,320 @@
+//! Run a test body under a deadline, and explain what went wrong in the learner's terms.
+//!
+//! Every body runs on a thread of its own. The test thread waits on a channel with a
+//! real-time limit, so nothing the body does can make the test hang: not a deadlock, not a
+//! blocking call, not a busy loop inside an `async fn` that never reaches an `.await`.
+//! When the limit passes, the body's thread is abandoned (it ends with the test process)
+//! and the test fails with a message that says it timed out, names the exercise and lists
+//! the likely causes.
+//!
+//! Async bodies also get a limit in *virtual* time: the runtime's clock is paused, so when
+//! every task is waiting on something that will never happen, tokio jumps the clock to the
+//! next timer — our virtual deadline — at once. A deadlock is reported in milliseconds of
+//! real time, not after the real-time limit.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, Once};
+use std::thread;
+use std::time::Duration;
+
+use crate::chapter::{Chapter, ExerciseInfo};
+
+/// How long a test body may take in real time, unless `KIT_DEADLINE_SECS` says otherwise.
+const REAL_DEADLINE: Duration = Duration::from_secs(5);
+
+/// How far the paused clock may move before an async body counts as stuck.
+const VIRTUAL_DEADLINE: Duration = Duration::from_secs(3600);
+
+/// The payload of the panic raised when the virtual deadline passes.
+const VIRTUAL_TIMEOUT: &str = "kit: virtual deadline passed";
+
+/// Names of harness threads start with this, so the panic hook can tell them apart.
+const THREAD_PREFIX: &str = "kit:";
+
+/// One exercise's test, ready to run a body under a deadline.
+#[derive(Clone, Debug)]
+pub struct Exercise {
+    chapter: Arc<Chapter>,
+    info: ExerciseInfo,
+    causes: Vec<String>,
+    deadline: Duration,
+}
+
+impl Exercise {
+    pub(crate) fn new(chapter: Arc<Chapter>, id: &str) -> Exercise {
+        let info = chapter.exercise(id).cloned().unwrap_or_else(|| {
+            panic!(
+                "kit: {} has no heading `## Exercise {id}: …`; every exercise a test names needs one",
+                chapter.file
+            )
+        });
+        check_test_name(id);
+        let deadline = std::env::var("KIT_DEADLINE_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .map(Duration::from_secs)
+            .unwrap_or(REAL_DEADLINE);
+        Exercise {
+            chapter,
+            info,
+            causes: Vec::new(),
+            deadline,
+        }
+    }
+
+    /// A likely cause to list if this test times out, in the learner's terms.
+    pub fn hangs_if(mut self, cause: &str) -> Exercise {
+        self.causes.push(cause.to_string());
+        self
+    }
+
+    /// The exercise's id, e.g. `"01.2"`.
+    pub fn id(&self) -> &str {
+        &self.info.id
+    }
+
+    /// Run `body` on its own thread; fail the test if it panics or outlives the deadline.
+    #[track_caller]
+    pub fn run<R, F>(&self, body: F) -> R
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        install_panic_hook();
+        let thread_name = harness_thread_name(&self.info.id);
+        let (tx, rx) = mpsc::channel();
+        thread::Builder::new()
+            .name(thread_name.clone())
+            .spawn(move || {
+                let outcome = panic::catch_unwind(AssertUnwindSafe(body));
+                let _ = tx.send(outcome);
+            })
+            .expect("kit: cannot spawn the test thread");
+
+        match rx.recv_timeout(self.deadline) {
+            Ok(Ok(value)) => value,
+            Ok(Err(payload)) => self.fail_after_panic(&thread_name, payload),
+            Err(RecvTimeoutError::Timeout) => self.fail_after_timeout(&thread_name),
+            Err(RecvTimeoutError::Disconnected) => {
+                panic!("kit: the test thread for exercise {} vanished", self.info.id)
+            }
+        }
+    }
+
+    /// Run the future made by `make` on a current-thread tokio runtime whose clock starts
+    /// paused, under both a virtual and a real-time deadline.
+    #[track_caller]
+    pub fn run_async<F, Fut>(&self, make: F) -> Fut::Output
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        self.run(move || {
+            let runtime = crate::runtime::paused_runtime();
+            let output = runtime.block_on(async move {
+                match tokio::time::timeout(VIRTUAL_DEADLINE, make()).await {
+                    Ok(output) => output,
+                    Err(_) => panic::panic_any(VIRTUAL_TIMEOUT),
+                }
+            });
+            // Tasks the body left behind are dropped here; a learner's task that ignores
+            // cancellation cannot delay the result, which the caller already has.
+            output
+        })
+    }
+
+    #[track_caller]
+    fn fail_after_panic(&self, thread_name: &str, payload: Box<dyn Any + Send>) -> ! {
+        let message = payload_text(payload.as_ref());
+        if let Some(text) = self.not_done_message(Some(&message), thread_name) {
+            panic!("{text}");
+        }
+        if message == VIRTUAL_TIMEOUT {
+            panic!(
+                "exercise {id} timed out: every task was waiting and nothing could wake any of them \
+                 (the paused clock jumped {hours} hour ahead and the test still had not finished).\n\
+                 Likely causes:\n{causes}  - a deadlock: a task waits on a channel, lock or reply that only it (or another waiting task) could provide\n\
+                 {where_}",
+                id = self.info.id,
+                hours = VIRTUAL_DEADLINE.as_secs() / 3600,
+                causes = self.causes_list(),
+                where_ = self.chapter.where_to_read(&self.info),
+            );
+        }
+        panic!(
+            "exercise {id} failed: {message}\n{where_}",
+            id = self.info.id,
+            where_ = self.chapter.where_to_read(&self.info),
+        );
+    }
+
+    #[track_caller]
+    fn fail_after_timeout(&self, thread_name: &str) -> ! {
+        if let Some(text) = self.not_done_message(None, thread_name) {
+            panic!("{text}");
+        }
+        panic!(
+            "exercise {id} timed out: the test did not finish within {secs} s of real time.\n\
+             Likely causes:\n{causes}  - a busy loop: async code that never reaches an `.await`, or a loop that polls without waiting\n  \
+             - a blocking call (std::thread::sleep, a std lock or channel) inside async code\n  \
+             - a deadlock between threads\n\
+             {where_}",
+            id = self.info.id,
+            secs = self.deadline.as_secs(),
+            causes = self.causes_list(),
+            where_ = self.chapter.where_to_read(&self.info),
+        );
+    }
+
+    fn causes_list(&self) -> String {
+        self.causes.iter().map(|c| format!("  - {c}\n")).collect()
+    }
+
+    /// If the body hit an unfinished `todo!("exercise NN.k: …")`, the message to show.
+    ///
+    /// The body's own panic comes first; then a todo that panicked on the body's thread
+    /// (a task on the paused runtime); then one from any other thread (a thread the
+    /// learner's code spawned), since a test for a later exercise usually fails because
+    /// an earlier one is not done.
+    fn not_done_message(&self, own: Option<&str>, thread_name: &str) -> Option<String> {
+        let recorded = recorded_todos();
+        let location_of = |message: &str| {
+            recorded
+                .iter()
+                .find(|(_, m, _)| m == message)
+                .map(|(_, _, l)| l.clone())
+        };
+        let todo = own
+            .and_then(|m| parse_todo(m).map(|t| (t, location_of(m))))
+            .or_else(|| {
+                recorded
+                    .iter()
+                    .find(|(t, _, _)| t.as_deref() == Some(thread_name))
+                    .and_then(|(_, m, l)| parse_todo(m).map(|t| (t, Some(l.clone()))))
+            })
+            .or_else(|| {
+                recorded
+                    .iter()
+                    .find(|(t, _, _)| !t.as_deref().unwrap_or("").starts_with(THREAD_PREFIX))
+                    .and_then(|(_, m, l)| parse_todo(m).map(|t| (t, Some(l.clone()))))
+            })?;
+        let ((id, what), location) = todo;
+        let edit = match location {
+            Some(l) if !l.is_empty() => format!("edit: {l}\n"),
+            _ => String::new(),
+        };
+        let where_ = match self.chapter.exercise(&id) {
+            Some(info) => self.chapter.where_to_read(info),
+            None => format!("read: {}", self.chapter.file),
+        };
+        let blocked = if id == self.info.id {
+            String::new()
+        } else {
+            format!(" (this test of exercise {} needs it)", self.info.id)
+        };
+        Some(format!(
+            "exercise {id} is not done yet: {what}{blocked}\n{edit}{where_}"
+        ))
+    }
+}
+
+/// `not yet implemented: exercise 01.2: Addr::ask` → ("01.2", "Addr::ask").
+pub(crate) fn parse_todo(message: &str) -> Option<(String, String)> {
+    let re = regex_lite::Regex::new(r"not yet implemented: exercise (\d{2}\.\d+):?\s*(.*)")
+        .expect("valid regex");
+    let caps = re.captures(message)?;
+    Some((caps[1].to_string(), caps[2].trim().to_string()))
+}
+
+fn payload_text(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic with a non-text payload)".to_string()
+    }
+}
+
+/// The harness thread's name: the prefix plus the test's own thread name, so that
+/// two tests running at once never share one.
+fn harness_thread_name(id: &str) -> String {
+    let test = thread::current().name().unwrap_or("test").to_string();
+    format!("{THREAD_PREFIX}{id}:{test}")
+}
+
+/// Test names start `exNN_k_`; a test that runs another exercise's body is a maintainer
+/// mistake that would send learners to the wrong section.
+fn check_test_name(id: &str) {
+    let Some(name) = thread::current().name().map(str::to_string) else {
+        return;
+    };
+    let name = name.rsplit("::").next().unwrap_or(&name).to_string();
+    if let Some(rest) = name.strip_prefix("ex") {
+        let expected = id.replace('.', "_") + "_";
+        assert!(
+            rest.starts_with(&expected),
+            "kit: test `{name}` runs exercise {id}; its name should start with `ex{expected}`"
+        );
+    }
+}
+
+/// Unfinished-exercise panics seen so far: (thread name, message, "file:line").
+type Recorded = Vec<(Option<String>, String, String)>;
+
+static TODOS: Mutex<Recorded> = Mutex::new(Vec::new());
+
+fn recorded_todos() -> Recorded {
+    TODOS.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Remember every unfinished-exercise panic and the thread it happened on, then print the
+/// panic as usual (the learner should see where it happened).
+fn install_panic_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            let message = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned());
+            if let Some(message) = message {
+                if message == VIRTUAL_TIMEOUT {
+                    return; // the harness explains this one itself
+                }
+                if parse_todo(&message).is_some() {
+                    let thread = thread::current().name().map(str::to_string);
+                    let location = info
+                        .location()
+                        .map(|l| format!("{}:{}", l.file(), l.line()))
+                        .unwrap_or_default();
+                    TODOS
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((thread, message, location));
+                }
+            }
+            previous(info);
+        }));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn todo_messages_parse() {
+        assert_eq!(
+            parse_todo("not yet implemented: exercise 01.2: Addr::ask"),
+            Some(("01.2".into(), "Addr::ask".into()))
+        );
+        assert_eq!(parse_todo("assertion failed"), None);
+    }
+}

@@ -1,0 +1,96 @@
+//! The harness every lesson's tests share.
+//!
+//! A lesson's `tests/lesson.rs` holds only that lesson's checks; everything they have in
+//! common lives here, once:
+//!
+//! - [`Lesson`] and [`Exercise`]: run a test body under a deadline, on a plain thread
+//!   ([`Exercise::run`]) or on a paused-clock tokio runtime ([`Exercise::run_async`]), and
+//!   turn what went wrong into a message that names the exercise and its book section: an
+//!   unfinished `todo!("exercise NN.k: …")`, a panic, a deadlock, a busy loop.
+//! - [`Program`]: run the lesson binary under a deadline and hand back what it printed,
+//!   for [`assert_program_snapshot!`].
+//! - [`paused_runtime`], [`settle`] and [`watchdog`]: virtual time, and a deadline for the
+//!   lesson binaries themselves.
+//! - [`Gate`] and [`HighWater`]: measure concurrency instead of assuming it.
+
+mod chapter;
+mod deadline;
+mod gate;
+mod program;
+mod runtime;
+
+pub use chapter::{Chapter, ExerciseInfo};
+pub use deadline::Exercise;
+pub use gate::{Gate, HighWater, HighWaterGuard};
+pub use program::Program;
+pub use runtime::{paused_runtime, settle, watchdog};
+
+/// Re-exported so lessons use the workspace's pinned insta through the kit.
+pub use insta;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One lesson: its number, its crate, its chapter.
+#[derive(Clone, Debug)]
+pub struct Lesson {
+    number: String,
+    manifest_dir: PathBuf,
+    chapter: Arc<Chapter>,
+}
+
+/// `kit::lesson!()` names the lesson whose test file it is written in.
+#[macro_export]
+macro_rules! lesson {
+    () => {
+        $crate::Lesson::new(env!("CARGO_PKG_NAME"), env!("CARGO_MANIFEST_DIR"))
+    };
+}
+
+impl Lesson {
+    /// `package` is `lesson-NN`; `manifest_dir` is the lesson crate's directory.
+    pub fn new(package: &str, manifest_dir: &str) -> Lesson {
+        let number = package
+            .strip_prefix("lesson-")
+            .filter(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or_else(|| panic!("kit: package `{package}` is not named lesson-NN"))
+            .to_string();
+        let manifest_dir = PathBuf::from(manifest_dir);
+        let root = workspace_root(&manifest_dir);
+        let chapter = Chapter::load(&root, &number).unwrap_or_else(|e| panic!("kit: {e}"));
+        Lesson {
+            number,
+            manifest_dir,
+            chapter: Arc::new(chapter),
+        }
+    }
+
+    /// The two-digit lesson number, e.g. `"01"`.
+    pub fn number(&self) -> &str {
+        &self.number
+    }
+
+    /// The chapter this lesson belongs to.
+    pub fn chapter(&self) -> &Chapter {
+        &self.chapter
+    }
+
+    /// The exercise `id` (e.g. `"01.2"`), ready to run a test body under a deadline.
+    pub fn exercise(&self, id: &str) -> Exercise {
+        Exercise::new(self.chapter.clone(), id)
+    }
+
+    /// The lesson binary at `path` (pass `env!("CARGO_BIN_EXE_lesson-NN")`).
+    pub fn program(&self, path: &str) -> Program {
+        Program::new(self.chapter.clone(), path, &self.manifest_dir)
+    }
+}
+
+/// The workspace root: the nearest ancestor holding `book.toml`.
+pub fn workspace_root(start: &Path) -> PathBuf {
+    start
+        .ancestors()
+        .find(|dir| dir.join("book.toml").is_file())
+        .unwrap_or_else(|| panic!("kit: no book.toml above {}", start.display()))
+        .to_path_buf()
+}

@@ -1,0 +1,124 @@
+//! Run a lesson's program and hand back what it printed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::chapter::Chapter;
+
+/// The program gets this long before the test gives up on it. The program's own
+/// [`crate::watchdog`] normally stops it first, with a clearer message.
+const PROGRAM_DEADLINE: Duration = Duration::from_secs(30);
+
+/// A lesson binary, with arguments, to run under a deadline.
+#[derive(Clone, Debug)]
+pub struct Program {
+    chapter: Arc<Chapter>,
+    path: PathBuf,
+    dir: PathBuf,
+    args: Vec<String>,
+}
+
+impl Program {
+    pub(crate) fn new(chapter: Arc<Chapter>, path: &str, dir: &Path) -> Program {
+        Program {
+            chapter,
+            path: PathBuf::from(path),
+            dir: dir.to_path_buf(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Add a command-line argument.
+    pub fn arg(mut self, arg: &str) -> Program {
+        self.args.push(arg.to_string());
+        self
+    }
+
+    /// Run the program; return its exit code, stdout and stderr, whatever they are.
+    pub fn run_raw(&self) -> (Option<i32>, String, String) {
+        let output = assert_cmd::Command::new(&self.path)
+            .args(&self.args)
+            .current_dir(&self.dir)
+            .timeout(PROGRAM_DEADLINE)
+            .output()
+            .unwrap_or_else(|e| panic!("kit: cannot run {}: {e}", self.path.display()));
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    /// Run the program to completion and return what it printed on stdout.
+    ///
+    /// Fails the test, in the learner's terms, if the program stops at an unfinished
+    /// exercise, panics, times out or exits with an error.
+    #[track_caller]
+    pub fn stdout(&self) -> String {
+        let (code, stdout, stderr) = self.run_raw();
+        if code == Some(0) {
+            return stdout;
+        }
+        let shown = |s: &str| {
+            let lines: Vec<&str> = s.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(20)..];
+            tail.join("\n")
+        };
+        if let Some((id, what)) = crate::deadline::parse_todo(&stderr) {
+            let where_ = match self.chapter.exercise(&id) {
+                Some(info) => self.chapter.where_to_read(info),
+                None => format!("read: {}", self.chapter.file),
+            };
+            // The panic message's line before it says where: "panicked at src/x.rs:12:5:".
+            let edit = stderr
+                .lines()
+                .take_while(|l| !l.contains("not yet implemented"))
+                .filter_map(|l| l.split_once("panicked at ").map(|(_, at)| at.trim_end_matches(':')))
+                .last()
+                .map(|at| format!("edit: {at}\n"))
+                .unwrap_or_default();
+            panic!(
+                "the lesson program stopped at exercise {id}, which is not done yet: {what}\n{edit}{where_}"
+            );
+        }
+        match code {
+            Some(124) => panic!(
+                "the lesson program timed out (its watchdog stopped it).\n{}",
+                shown(&stderr)
+            ),
+            None => panic!(
+                "the lesson program was still running after {} s and was killed: a deadlock or a busy loop.\n\
+                 --- what it printed ---\n{}",
+                PROGRAM_DEADLINE.as_secs(),
+                shown(&stdout)
+            ),
+            Some(code) => panic!(
+                "the lesson program failed with exit code {code}.\n--- stderr ---\n{}\n--- stdout ---\n{}",
+                shown(&stderr),
+                shown(&stdout)
+            ),
+        }
+    }
+}
+
+/// Compare the lesson program's output with the snapshot recorded from the reference
+/// solution, in `tests/snapshots/` of the calling lesson.
+///
+/// The snapshot's header tells the learner never to accept a new version; the workspace
+/// sets `INSTA_UPDATE=no`, so a learner's run never writes one either.
+#[macro_export]
+macro_rules! assert_program_snapshot {
+    ($name:expr, $output:expr) => {{
+        let mut settings = $crate::insta::Settings::clone_current();
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.set_description(
+            "Recorded from the reference solution. Never accept a new version of this file: \
+             change your code until the program prints this.",
+        );
+        settings.bind(|| {
+            $crate::insta::assert_snapshot!($name, $output);
+        });
+    }};
+}

@@ -1,0 +1,49 @@
+//! Virtual time, and a deadline for the lesson programs themselves.
+
+use std::thread;
+use std::time::Duration;
+
+/// A current-thread tokio runtime whose clock starts paused.
+///
+/// Time moves only when every task is waiting: then the clock jumps straight to the next
+/// timer. Every timestamp a lesson prints is therefore exact and the same on every run,
+/// and a test that sleeps for an hour of virtual time takes microseconds. Only
+/// `tokio::time` is virtual: `std::time::Instant` and `std::thread::sleep` are not.
+pub fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("kit: cannot build the paused tokio runtime")
+}
+
+/// Let every other task on the paused runtime run until it waits on something.
+///
+/// Implemented as a 1 ms virtual sleep: the paused clock only moves once no task can make
+/// progress, so by the time the sleep ends, everything else has settled. It moves the
+/// virtual clock forward by 1 ms.
+pub async fn settle() {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+/// End this process with a clear message if it is still running after `limit` of real time.
+///
+/// Every lesson program calls this first, so a learner's deadlock or busy loop ends in a
+/// message instead of a terminal that never comes back.
+pub fn watchdog(lesson: &str, limit: Duration) {
+    let lesson = lesson.to_string();
+    thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || {
+            thread::sleep(limit);
+            eprintln!(
+                "lesson {lesson}: the program did not finish within {secs} s and was stopped.\n\
+                 Likely causes: a deadlock (a task or thread waiting for something that never comes), \
+                 a busy loop that never reaches an `.await`, or a blocking call inside async code.\n\
+                 Run `cargo test -p lesson-{lesson}` to see which exercise is stuck.",
+                secs = limit.as_secs()
+            );
+            std::process::exit(124);
+        })
+        .expect("kit: cannot start the watchdog thread");
+}

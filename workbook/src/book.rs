@@ -1,0 +1,178 @@
+//! `workbook book`: build the book with the pinned mdBook and admonish, then serve it.
+//!
+//! mdBook and mdbook-admonish are linked in as libraries, so the book builds from the
+//! versions in Cargo.lock with nothing installed globally. The server is a few lines of
+//! std: it serves files from the build directory on 127.0.0.1 only.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Component, Path, PathBuf};
+use std::process::ExitCode;
+use std::thread;
+
+use mdbook::MDBook;
+use mdbook::book::Book;
+use mdbook::config::Config;
+use mdbook::errors::Error;
+use mdbook::preprocess::{Preprocessor, PreprocessorContext};
+
+/// Build the book; serve it unless `no_serve`.
+pub fn run(root: &Path, port: u16, no_serve: bool) -> Result<ExitCode, String> {
+    let out = build(root)?;
+    let index = out.join("index.html");
+    if no_serve {
+        println!("{}", index.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+        format!("cannot listen on 127.0.0.1:{port}: {e} (another server there? try --port {})", port.wrapping_add(1))
+    })?;
+    println!("The book is at http://127.0.0.1:{port}/ (Ctrl-C stops the server)");
+    for stream in listener.incoming().flatten() {
+        let out = out.clone();
+        thread::spawn(move || {
+            let _ = serve_one(stream, &out);
+        });
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Build the book into its build directory and return that directory.
+pub fn build(root: &Path) -> Result<PathBuf, String> {
+    let mut config = Config::from_disk(root.join("book.toml"))
+        .map_err(|e| format!("cannot read book.toml: {e}"))?;
+    // The admonish settings live under [workbook.admonish], not [preprocessor.admonish]:
+    // a [preprocessor.*] table makes mdBook look for an `mdbook-admonish` program, and we
+    // run the preprocessor from the library instead.
+    config.build.create_missing = false;
+    let mut book = MDBook::load_with_config(root, config)
+        .map_err(|e| format!("cannot load the book: {e:#}"))?;
+    book.with_preprocessor(Admonish);
+    book.build().map_err(|e| format!("the book did not build: {e:#}"))?;
+    // With one renderer, mdBook writes straight into the build directory.
+    Ok(root.join(&book.config.build.build_dir))
+}
+
+/// mdbook-admonish, given its settings from `[workbook.admonish]`.
+struct Admonish;
+
+impl Preprocessor for Admonish {
+    fn name(&self) -> &str {
+        "admonish"
+    }
+
+    fn run(&self, ctx: &PreprocessorContext, book: Book) -> Result<Book, Error> {
+        let mut ctx = ctx.clone();
+        if let Some(settings) = ctx.config.get("workbook.admonish").cloned() {
+            ctx.config.set("preprocessor.admonish", settings)?;
+        }
+        mdbook_admonish::Admonish.run(&ctx, book)
+    }
+
+    fn supports_renderer(&self, renderer: &str) -> bool {
+        mdbook_admonish::Admonish.supports_renderer(renderer)
+    }
+}
+
+fn serve_one(stream: TcpStream, dir: &Path) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    // Read and ignore the headers.
+    let mut line = String::new();
+    while reader.read_line(&mut line)? > 2 {
+        line.clear();
+    }
+    let mut parts = request_line.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    let mut stream = stream;
+    if method != "GET" && method != "HEAD" {
+        return respond(&mut stream, 405, "text/plain", b"method not allowed", method == "HEAD");
+    }
+    let path = target.split(['?', '#']).next().unwrap_or("/");
+    let Some(file) = resolve(dir, path) else {
+        return respond(&mut stream, 404, "text/plain", b"not found", method == "HEAD");
+    };
+    match std::fs::read(&file) {
+        Ok(body) => respond(&mut stream, 200, content_type(&file), &body, method == "HEAD"),
+        Err(_) => respond(&mut stream, 404, "text/plain", b"not found", method == "HEAD"),
+    }
+}
+
+/// Map a URL path to a file under `dir`, refusing anything that climbs out of it.
+fn resolve(dir: &Path, url_path: &str) -> Option<PathBuf> {
+    let decoded = percent_decode(url_path);
+    let relative = Path::new(decoded.trim_start_matches('/'));
+    if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let mut path = dir.join(relative);
+    if path.is_dir() {
+        path = path.join("index.html");
+    }
+    path.is_file().then_some(path)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "application/javascript; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "ttf" => "font/ttf",
+        "ico" => "image/x-icon",
+        _ => "application/octet-stream",
+    }
+}
+
+fn respond(stream: &mut TcpStream, status: u16, kind: &str, body: &[u8], head: bool) -> std::io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        _ => "Method Not Allowed",
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    if !head {
+        stream.write_all(body)?;
+    }
+    stream.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_cannot_climb_out() {
+        let dir = std::env::temp_dir();
+        assert!(resolve(&dir, "/../etc/passwd").is_none());
+        assert!(resolve(&dir, "/%2e%2e/etc/passwd").is_none());
+        assert_eq!(percent_decode("/a%20b"), "/a b");
+    }
+}

@@ -1,0 +1,194 @@
+//! `workbook verify`: every lesson proven both ways.
+//!
+//! 1. The reference solution (`--features solution`) passes every test.
+//! 2. The untouched skeleton compiles, and every exercise test fails on it: a test that
+//!    passes on the skeleton tests nothing.
+//! 3. Every exercise the chapter lists has at least one test, and no test is ignored.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::lessons::{self, Outcome};
+
+pub fn run(root: &Path, only: &[String]) -> Result<ExitCode, String> {
+    let all = lessons::discover(root)?;
+    for n in only {
+        if !all.iter().any(|l| &l.number == n) {
+            let valid: Vec<_> = all.iter().map(|l| l.number.as_str()).collect();
+            return Err(format!("no lesson {n}; the lessons are {}", valid.join(", ")));
+        }
+    }
+    let chosen: Vec<_> = all
+        .into_iter()
+        .filter(|l| only.is_empty() || only.contains(&l.number))
+        .collect();
+
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for lesson in &chosen {
+        eprintln!("verify: lesson {} — reference…", lesson.number);
+        let reference = lessons::run_tests(root, lesson, true)?;
+        eprintln!("verify: lesson {} — skeleton…", lesson.number);
+        let skeleton = lessons::run_tests(root, lesson, false)?;
+        let chapter_ids = chapter_exercises(root, &lesson.number);
+
+        let mut lesson_problems = Vec::new();
+        // The reference.
+        let ref_failed: Vec<_> = reference
+            .tests
+            .iter()
+            .filter(|(_, o)| *o != Outcome::Passed)
+            .map(|(n, o)| format!("{n} ({o:?})"))
+            .collect();
+        let ref_cell = if !reference.compiled {
+            lesson_problems.push("the reference does not compile".to_string());
+            "does not compile".to_string()
+        } else if reference.tests.is_empty() {
+            lesson_problems.push("the reference ran no test".to_string());
+            "no tests".to_string()
+        } else if ref_failed.is_empty() {
+            format!("pass ({} tests)", reference.tests.len())
+        } else {
+            lesson_problems.push(format!("the reference fails: {}", ref_failed.join(", ")));
+            format!("FAIL ({} of {})", ref_failed.len(), reference.tests.len())
+        };
+        // The skeleton.
+        let ex_tests: Vec<_> = skeleton.exercise_tests().collect();
+        let passing: Vec<_> = ex_tests
+            .iter()
+            .filter(|(_, o)| *o != Outcome::Failed)
+            .map(|(n, _)| n.clone())
+            .collect();
+        let skel_cell = if !skeleton.compiled {
+            lesson_problems.push("the skeleton does not compile".to_string());
+            "does not compile".to_string()
+        } else if ex_tests.is_empty() {
+            lesson_problems.push("no exercise tests (exNN_k_…) ran".to_string());
+            "no exercise tests".to_string()
+        } else if passing.is_empty() {
+            format!("{} of {} exercise tests fail", ex_tests.len(), ex_tests.len())
+        } else {
+            lesson_problems.push(format!(
+                "exercise tests that do not fail on the skeleton: {}",
+                passing.join(", ")
+            ));
+            format!("{} of {} fail", ex_tests.len() - passing.len(), ex_tests.len())
+        };
+        // The chapter's exercises against the tests.
+        let tested: BTreeSet<String> = reference
+            .exercise_tests()
+            .map(|(n, _)| exercise_of(n))
+            .collect();
+        let untested: Vec<_> = chapter_ids.iter().filter(|id| !tested.contains(*id)).cloned().collect();
+        if chapter_ids.is_empty() {
+            lesson_problems.push("its chapter lists no `## Exercise NN.k: …` headings".to_string());
+        }
+        if !untested.is_empty() {
+            lesson_problems.push(format!("exercises with no test: {}", untested.join(", ")));
+        }
+        if reference.tests.iter().chain(skeleton.tests.iter()).any(|(_, o)| *o == Outcome::Ignored) {
+            lesson_problems.push("an ignored test proves nothing".to_string());
+        }
+
+        rows.push([
+            lesson.slug.clone(),
+            chapter_ids.len().to_string(),
+            ref_cell,
+            skel_cell,
+            if lesson_problems.is_empty() { "proven".into() } else { "NOT PROVEN".into() },
+        ]);
+        for p in lesson_problems {
+            problems.push(format!("lesson {}: {p}", lesson.number));
+        }
+        if !reference.compiled || !skeleton.compiled {
+            let which = if !reference.compiled { &reference } else { &skeleton };
+            eprintln!("{}", tail(&which.log, 40));
+        }
+    }
+
+    print_table(
+        &["lesson", "exercises", "reference", "skeleton", "verdict"],
+        &rows,
+    );
+    if problems.is_empty() {
+        println!("\nall {} lessons proven", chosen.len());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!();
+        for p in &problems {
+            println!("- {p}");
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// `ex01_2_ask_replies` → `"01.2"`.
+fn exercise_of(test: &str) -> String {
+    let name = test.rsplit("::").next().unwrap_or(test);
+    let mut parts = name.trim_start_matches("ex").splitn(3, '_');
+    let lesson = parts.next().unwrap_or("");
+    let k = parts.next().unwrap_or("");
+    format!("{lesson}.{k}")
+}
+
+/// The exercise ids in a lesson's chapter headings.
+fn chapter_exercises(root: &Path, number: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(root.join("book")) else { return Vec::new() };
+    let prefix = format!("{number}-");
+    let heading = regex_lite::Regex::new(r"^#{2,4}\s+Exercise\s+(\d{2}\.\d+):").expect("valid regex");
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(&prefix) && name.ends_with(".md")
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .flat_map(|text| {
+            text.lines()
+                .filter_map(|l| heading.captures(l).map(|c| c[1].to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Print rows under a header, columns padded to their widest cell.
+pub fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    line(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_names_map_to_exercises() {
+        assert_eq!(exercise_of("ex01_2_ask_replies"), "01.2");
+        assert_eq!(exercise_of("ex00_10_x"), "00.10");
+        assert!(lessons::is_exercise_test("ex01_2_ask"));
+        assert!(!lessons::is_exercise_test("program_output_matches_the_reference"));
+    }
+}

@@ -42,6 +42,7 @@ const LINES: [&str; 8] = [
 fn main() {
     let args = Args::parse();
     kit::watchdog("00", Duration::from_secs(20));
+    kit::brief_panics();
     let workers = usize::from(args.workers);
 
     println!("Lesson 00: threads, tasks, channels, cancellation");

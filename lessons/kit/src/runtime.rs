@@ -47,3 +47,27 @@ pub fn watchdog(lesson: &str, limit: Duration) {
         })
         .expect("kit: cannot start the watchdog thread");
 }
+
+/// Print panics as two lines — where, and the message — without a backtrace, even when
+/// `RUST_BACKTRACE` is set.
+///
+/// For lesson programs in which panics are part of the scenario (a supervisor restarting
+/// an actor, a worker pool surviving a job): the learner should see that a panic happened,
+/// not fifty frames of runtime internals. The format is the standard one, so an
+/// unfinished exercise's `todo!` is still recognised by the tests.
+pub fn brief_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(a panic without a message)".to_string());
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        let name = thread::current().name().unwrap_or("<unnamed>").to_string();
+        eprintln!("thread '{name}' panicked at {location}:\n{message}");
+    }));
+}

@@ -1,0 +1,580 @@
+//! Lesson 01's tests, in the order of the chapter's exercises.
+//!
+//! Async tests run on a paused clock (`kit`): when every task is waiting for something
+//! that will never come, the test fails at once with a timeout message instead of hanging.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures::FutureExt;
+use kit::settle;
+use lesson_01::actor::{Actor, Addr, Gone, spawn};
+use lesson_01::ask::{Counter, CounterMsg, Reply};
+use lesson_01::supervisor::{Exit, RestartPolicy, Stats, supervise};
+use lesson_01::system::{ActorMetrics, SpawnError, Status, System};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+fn exercise(id: &str) -> kit::Exercise {
+    kit::lesson!().exercise(id)
+}
+
+fn restarts(max_restarts: u32) -> RestartPolicy {
+    RestartPolicy { max_restarts }
+}
+
+// ---------------------------------------------------------------------------------------
+// Actors the tests use.
+
+/// Remembers every number it is told.
+#[derive(Default)]
+struct Recorder {
+    seen: Vec<u32>,
+}
+
+impl Actor for Recorder {
+    type Msg = u32;
+    async fn handle(&mut self, n: u32) {
+        self.seen.push(n);
+    }
+}
+
+/// Panics when told 0.
+struct Bomb;
+
+impl Actor for Bomb {
+    type Msg = u32;
+    async fn handle(&mut self, n: u32) {
+        assert_ne!(n, 0, "Bomb was told 0 (this panic is part of the test)");
+    }
+}
+
+/// Drops every request without replying.
+struct Mute;
+
+impl Actor for Mute {
+    type Msg = Reply<u32>;
+    async fn handle(&mut self, reply: Reply<u32>) {
+        drop(reply);
+    }
+}
+
+/// Replies with the number it was sent, or panics if it was 0.
+struct Echo;
+
+impl Actor for Echo {
+    type Msg = (u32, Reply<u32>);
+    async fn handle(&mut self, (n, reply): (u32, Reply<u32>)) {
+        assert_ne!(n, 0, "Echo was sent 0 (this panic is part of the test)");
+        let _ = reply.send(n);
+    }
+}
+
+const ACTOR_NEVER_STOPS: &str = "the actor never stops: its task should end when every `Addr` is dropped \
+     (`recv()` returns `None`) — does something still hold a Sender, perhaps the actor itself?";
+
+// ---------------------------------------------------------------------------------------
+// 01.1 an actor with a bounded mailbox
+
+#[test]
+fn ex01_1_messages_arrive_in_order_and_the_actor_stops_with_its_handles() {
+    exercise("01.1").hangs_if(ACTOR_NEVER_STOPS).run_async(|| async {
+        let (addr, task) = spawn(Recorder::default(), 4);
+        let other = addr.clone();
+        for n in 1..=10 {
+            addr.tell(n).await.expect("the actor is running");
+        }
+        other.tell(11).await.expect("a clone sends to the same mailbox");
+        drop(addr);
+        drop(other);
+        let actor = task.await.expect("the actor's task should end normally");
+        assert_eq!(
+            actor.seen,
+            (1..=11).collect::<Vec<_>>(),
+            "every message, once, in the order it was told"
+        );
+    });
+}
+
+#[test]
+fn ex01_1_the_mailbox_is_bounded() {
+    exercise("01.1").hangs_if(ACTOR_NEVER_STOPS).run_async(|| async {
+        let (addr, task) = spawn(Recorder::default(), 2);
+        // Nothing has yielded since the spawn, so the actor's task has not run yet, and
+        // `now_or_never` polls each `tell` exactly once.
+        assert_eq!(addr.tell(1).now_or_never(), Some(Ok(())), "a mailbox of 2 has room for one message");
+        assert_eq!(addr.tell(2).now_or_never(), Some(Ok(())), "a mailbox of 2 has room for two messages");
+        assert!(
+            addr.tell(3).now_or_never().is_none(),
+            "the mailbox is not bounded: a third `tell` into a mailbox of 2 went through \
+             while the actor had not run yet (use `mpsc::channel(capacity)`)"
+        );
+        // A full mailbox makes `tell` wait until the actor has made room.
+        addr.tell(3).await.expect("the actor is running");
+        drop(addr);
+        assert_eq!(task.await.expect("no panic").seen, vec![1, 2, 3]);
+    });
+}
+
+#[test]
+fn ex01_1_telling_a_stopped_actor_is_gone() {
+    exercise("01.1").run_async(|| async {
+        let (addr, task) = spawn(Bomb, 4);
+        addr.tell(0).await.expect("the mailbox accepts the message");
+        assert!(task.await.is_err(), "Bomb panics on 0, which ends its task");
+        assert_eq!(
+            addr.tell(1).await,
+            Err(Gone),
+            "the actor's task has ended, so its mailbox is closed: `tell` should return Err(Gone)"
+        );
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// 01.2 request and reply
+
+const ASK_WAITS_FOREVER: &str = "`ask` waits for a reply that will never come: when the actor drops the \
+     reply sender, awaiting the oneshot receiver returns an error — turn it into Err(Gone)";
+
+#[test]
+fn ex01_2_ask_gets_the_reply() {
+    exercise("01.2").hangs_if(ASK_WAITS_FOREVER).run_async(|| async {
+        let (counter, _task) = spawn(Counter::default(), 8);
+        counter.tell(CounterMsg::Add(2)).await.expect("running");
+        counter.tell(CounterMsg::Add(3)).await.expect("running");
+        assert_eq!(counter.ask(CounterMsg::Get).await, Ok(5));
+        counter.tell(CounterMsg::Add(10)).await.expect("running");
+        assert_eq!(counter.ask(CounterMsg::Get).await, Ok(15));
+    });
+}
+
+#[test]
+fn ex01_2_no_reply_means_gone() {
+    exercise("01.2").hangs_if(ASK_WAITS_FOREVER).run_async(|| async {
+        let (mute, _task) = spawn(Mute, 4);
+        assert_eq!(mute.ask(|reply| reply).await, Err(Gone), "Mute drops the request without replying");
+
+        let (echo, _task) = spawn(Echo, 4);
+        assert_eq!(echo.ask(|reply| (7, reply)).await, Ok(7));
+        assert_eq!(
+            echo.ask(|reply| (0, reply)).await,
+            Err(Gone),
+            "Echo panicked while holding the request"
+        );
+        assert_eq!(echo.ask(|reply| (8, reply)).await, Err(Gone), "Echo has stopped");
+    });
+}
+
+#[test]
+fn ex01_2_a_caller_that_stops_waiting_does_not_crash_the_counter() {
+    exercise("01.2").hangs_if(ASK_WAITS_FOREVER).run_async(|| async {
+        let (counter, _task) = spawn(Counter::default(), 8);
+        counter.tell(CounterMsg::Add(1)).await.expect("running");
+        // Send a `Get`, then stop waiting for the answer (the future is dropped), as a
+        // caller with a timeout would.
+        assert!(counter.ask(CounterMsg::Get).now_or_never().is_none());
+        assert_eq!(
+            counter.ask(CounterMsg::Get).await,
+            Ok(1),
+            "the counter stopped after a caller gave up waiting: the error from `reply.send` \
+             only means nobody is listening — ignore it"
+        );
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// 01.3 supervision
+
+/// Logs `incarnation:message`, and panics on "boom".
+struct Fragile {
+    incarnation: u32,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Actor for Fragile {
+    type Msg = &'static str;
+    async fn handle(&mut self, msg: &'static str) {
+        assert_ne!(msg, "boom", "Fragile was told \"boom\" (this panic is part of the test)");
+        self.log.lock().unwrap().push(format!("{}:{msg}", self.incarnation));
+    }
+}
+
+/// Supervise a `Fragile` whose mailbox already holds `msgs`.
+///
+/// With `stop_first`, the stop token is cancelled before the supervisor starts and the
+/// mailbox's sender is kept; otherwise the sender is dropped once the messages are in.
+/// Returns the exit, the log, the stats and the sender (if kept).
+async fn supervised(
+    msgs: &[&'static str],
+    policy: RestartPolicy,
+    stop_first: bool,
+) -> (Exit, Vec<String>, Arc<Stats>, Option<mpsc::Sender<&'static str>>) {
+    let (tx, rx) = mpsc::channel(16);
+    for &m in msgs {
+        tx.send(m).await.expect("the mailbox has room");
+    }
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let factory = {
+        let log = Arc::clone(&log);
+        let mut incarnation = 0;
+        move || {
+            incarnation += 1;
+            Fragile {
+                incarnation,
+                log: Arc::clone(&log),
+            }
+        }
+    };
+    let stop = CancellationToken::new();
+    let kept = if stop_first {
+        stop.cancel();
+        Some(tx)
+    } else {
+        drop(tx);
+        None
+    };
+    let stats = Arc::new(Stats::default());
+    let exit = supervise(factory, rx, policy, stop, Arc::clone(&stats)).await;
+    let log = log.lock().unwrap().clone();
+    (exit, log, stats, kept)
+}
+
+fn counts(stats: &Stats) -> (u64, u64, u64) {
+    (stats.handled(), stats.panics(), stats.restarts())
+}
+
+#[test]
+fn ex01_3_a_panic_restarts_the_actor_fresh_on_the_same_mailbox() {
+    exercise("01.3")
+        .hangs_if("the supervisor does not return when every sender is gone (`recv()` returned `None`)")
+        .run_async(|| async {
+            let (exit, log, stats, _) = supervised(&["a", "boom", "b", "c"], restarts(3), false).await;
+            assert_eq!(
+                log,
+                vec!["1:a", "2:b", "2:c"],
+                "after the panic on \"boom\", a fresh actor (incarnation 2) should handle the rest \
+                 of the same mailbox"
+            );
+            assert_eq!(exit, Exit::Stopped, "every sender was dropped: the actor stops normally");
+            assert_eq!(counts(&stats), (3, 1, 1), "(handled, panics, restarts)");
+        });
+}
+
+#[test]
+fn ex01_3_the_supervisor_gives_up_after_max_restarts() {
+    exercise("01.3").run_async(|| async {
+        let (exit, log, stats, _) =
+            supervised(&["boom", "boom", "x", "boom", "y"], restarts(2), false).await;
+        assert_eq!(exit, Exit::GaveUp, "max_restarts = 2 allows two restarts; the third panic ends it");
+        assert_eq!(log, vec!["3:x"], "\"y\" comes after the third panic and is never handled");
+        assert_eq!(counts(&stats), (1, 3, 2), "(handled, panics, restarts)");
+
+        let (exit, log, stats, _) = supervised(&["boom", "x"], restarts(0), false).await;
+        assert_eq!(exit, Exit::GaveUp, "max_restarts = 0: give up at the first panic");
+        assert!(log.is_empty());
+        assert_eq!(counts(&stats), (0, 1, 0), "(handled, panics, restarts)");
+    });
+}
+
+#[test]
+fn ex01_3_a_stop_drains_the_mailbox_first() {
+    exercise("01.3")
+        .hangs_if(
+            "the stop was requested but the supervisor keeps waiting for new messages: close the \
+             mailbox (`mailbox.close()`) and drain it — `recv()` then returns `None` once it is empty",
+        )
+        .run_async(|| async {
+            let (exit, log, stats, tx) = supervised(&["a", "b", "boom", "c"], restarts(1), true).await;
+            assert_eq!(
+                log,
+                vec!["1:a", "1:b", "2:c"],
+                "a stop must not lose the messages already in the mailbox"
+            );
+            assert_eq!(exit, Exit::Stopped);
+            assert_eq!(counts(&stats), (3, 1, 1), "(handled, panics, restarts)");
+            let tx = tx.expect("kept");
+            assert!(
+                tx.try_send("late").is_err(),
+                "after a stop the mailbox should be closed to new messages"
+            );
+        });
+}
+
+// ---------------------------------------------------------------------------------------
+// 01.4 the system: registry and metrics
+
+fn metrics_row(name: &str, status: Status, handled: u64, panics: u64, restarts: u64) -> ActorMetrics {
+    ActorMetrics {
+        name: name.to_string(),
+        status,
+        handled,
+        panics,
+        restarts,
+    }
+}
+
+#[test]
+fn ex01_4_spawn_registers_and_lookup_finds() {
+    exercise("01.4").run_async(|| async {
+        let system = System::new();
+        let counter = system
+            .spawn("counter", 8, restarts(0), Counter::default)
+            .expect("a fresh name");
+        counter.tell(CounterMsg::Add(2)).await.expect("running");
+
+        let found = system
+            .lookup::<CounterMsg>("counter")
+            .expect("lookup should find the actor registered as \"counter\"");
+        found.tell(CounterMsg::Add(3)).await.expect("running");
+        assert_eq!(found.ask(CounterMsg::Get).await, Ok(5), "lookup returns the same actor");
+
+        assert!(system.lookup::<CounterMsg>("nobody").is_none(), "no actor has that name");
+        assert!(
+            system.lookup::<u32>("counter").is_none(),
+            "\"counter\" takes CounterMsg, not u32: lookup with the wrong type finds nothing"
+        );
+        assert_eq!(
+            system.spawn("counter", 8, restarts(0), Counter::default).err(),
+            Some(SpawnError::NameTaken("counter".into()))
+        );
+    });
+}
+
+#[test]
+fn ex01_4_metrics_count_messages_panics_and_restarts() {
+    exercise("01.4").run_async(|| async {
+        let system = System::new();
+        let steady = system.spawn("steady", 8, restarts(0), Recorder::default).expect("fresh");
+        let flaky = system.spawn("flaky", 8, restarts(1), || Bomb).expect("fresh");
+        for n in 1..=3 {
+            steady.tell(n).await.expect("running");
+        }
+        for n in [0, 5, 0] {
+            flaky.tell(n).await.expect("the mailbox accepts it");
+        }
+        settle().await;
+        assert_eq!(
+            system.metrics().actors,
+            vec![
+                metrics_row("steady", Status::Running, 3, 0, 0),
+                metrics_row("flaky", Status::GaveUp, 1, 2, 1),
+            ],
+            "metrics per actor, in the order they were started"
+        );
+        assert_eq!(flaky.tell(1).await, Err(Gone), "an actor that gave up accepts nothing");
+    });
+}
+
+#[test]
+fn ex01_4_a_panicking_actor_does_not_take_the_others_down() {
+    exercise("01.4").run_async(|| async {
+        let system = System::new();
+        let a = system.spawn("a", 8, restarts(0), Counter::default).expect("fresh");
+        let b = system.spawn("b", 8, restarts(0), || Bomb).expect("fresh");
+        let c = system.spawn("c", 8, restarts(0), Counter::default).expect("fresh");
+        a.tell(CounterMsg::Add(1)).await.expect("running");
+        b.tell(0).await.expect("the mailbox accepts it");
+        c.tell(CounterMsg::Add(2)).await.expect("running");
+        settle().await;
+
+        assert_eq!(a.ask(CounterMsg::Get).await, Ok(1), "actor a died with b");
+        assert_eq!(c.ask(CounterMsg::Get).await, Ok(2), "actor c died with b");
+        let statuses: Vec<_> = system
+            .metrics()
+            .actors
+            .iter()
+            .map(|m| (m.name.clone(), m.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            vec![
+                ("a".to_string(), Status::Running),
+                ("b".to_string(), Status::GaveUp),
+                ("c".to_string(), Status::Running)
+            ]
+        );
+        assert!(system.lookup::<CounterMsg>("a").is_some(), "the registry still works");
+        assert!(
+            system.spawn("d", 8, restarts(0), Counter::default).is_ok(),
+            "the system still starts actors"
+        );
+    });
+}
+
+/// Starts a `Counter` child each time it is asked to, through the system.
+struct Parent {
+    system: System,
+    children: u32,
+}
+
+impl Actor for Parent {
+    type Msg = Reply<Result<Addr<CounterMsg>, SpawnError>>;
+    async fn handle(&mut self, reply: Self::Msg) {
+        self.children += 1;
+        let name = format!("child-{}", self.children);
+        let _ = reply.send(self.system.spawn(&name, 4, restarts(0), Counter::default));
+    }
+}
+
+#[test]
+fn ex01_4_an_actor_can_start_children() {
+    exercise("01.4").run_async(|| async {
+        let system = System::new();
+        let handle = system.clone();
+        let parent = system
+            .spawn("parent", 4, restarts(0), move || Parent {
+                system: handle.clone(),
+                children: 0,
+            })
+            .expect("fresh");
+        let first = parent.ask(|r| r).await.expect("parent replies").expect("child-1 starts");
+        first.tell(CounterMsg::Add(4)).await.expect("running");
+        parent.ask(|r| r).await.expect("parent replies").expect("child-2 starts");
+
+        let child = system.lookup::<CounterMsg>("child-1").expect("children are registered too");
+        assert_eq!(child.ask(CounterMsg::Get).await, Ok(4));
+        let names: Vec<_> = system.metrics().actors.into_iter().map(|m| m.name).collect();
+        assert_eq!(names, vec!["parent", "child-1", "child-2"]);
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// 01.5 graceful shutdown
+
+/// Passes every number on to another actor.
+struct Relay {
+    to: Addr<u32>,
+}
+
+impl Actor for Relay {
+    type Msg = u32;
+    async fn handle(&mut self, n: u32) {
+        let _ = self.to.tell(n).await;
+    }
+}
+
+/// Appends every number to a shared log.
+struct Sink {
+    log: Arc<Mutex<Vec<u32>>>,
+}
+
+impl Actor for Sink {
+    type Msg = u32;
+    async fn handle(&mut self, n: u32) {
+        self.log.lock().unwrap().push(n);
+    }
+}
+
+#[test]
+fn ex01_5_shutdown_drains_every_mailbox_producers_first() {
+    exercise("01.5").run_async(|| async {
+        let system = System::new();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink_log = Arc::clone(&log);
+        let sink = system
+            .spawn("sink", 4, restarts(0), move || Sink {
+                log: Arc::clone(&sink_log),
+            })
+            .expect("fresh");
+        let relay = system
+            .spawn("relay", 16, restarts(0), move || Relay { to: sink.clone() })
+            .expect("fresh");
+        for n in 1..=10 {
+            // Queued without yielding: when shutdown begins, nothing has been handled yet.
+            assert_eq!(relay.tell(n).now_or_never(), Some(Ok(())), "the relay's mailbox has room");
+        }
+
+        let metrics = system.shutdown().await;
+        assert_eq!(
+            *log.lock().unwrap(),
+            (1..=10).collect::<Vec<_>>(),
+            "messages were lost in the shutdown: each actor must drain its mailbox, and the relay \
+             (started last) must stop before the sink it feeds"
+        );
+        assert_eq!(
+            metrics.actors,
+            vec![
+                metrics_row("sink", Status::Stopped, 10, 0, 0),
+                metrics_row("relay", Status::Stopped, 10, 0, 0),
+            ]
+        );
+    });
+}
+
+#[test]
+fn ex01_5_after_shutdown_nothing_gets_in() {
+    exercise("01.5").run_async(|| async {
+        let system = System::new();
+        let counter = system.spawn("counter", 4, restarts(0), Counter::default).expect("fresh");
+        let metrics = system.shutdown().await;
+        assert_eq!(metrics.running(), 0, "every actor has stopped");
+        assert_eq!(counter.tell(CounterMsg::Add(1)).await, Err(Gone));
+        assert_eq!(
+            system.spawn("late", 4, restarts(0), Counter::default).err(),
+            Some(SpawnError::ShuttingDown)
+        );
+    });
+}
+
+/// Reads the system's metrics for every message it handles.
+struct Monitor {
+    system: System,
+    seen: Arc<AtomicUsize>,
+}
+
+impl Actor for Monitor {
+    type Msg = ();
+    async fn handle(&mut self, (): ()) {
+        let actors = self.system.metrics().actors.len();
+        self.seen.fetch_add(actors.min(1), Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn ex01_5_shutdown_does_not_hold_the_registry_lock_while_waiting() {
+    exercise("01.5")
+        .hangs_if(
+            "shutdown holds the registry lock while it waits for an actor, and the actor, draining \
+             its mailbox, waits for that same lock: take what you need out of the registry, let the \
+             guard go, then `.await`",
+        )
+        .run_async(|| async {
+            let system = System::new();
+            let seen = Arc::new(AtomicUsize::new(0));
+            let (handle, count) = (system.clone(), Arc::clone(&seen));
+            let monitor = system
+                .spawn("monitor", 4, restarts(0), move || Monitor {
+                    system: handle.clone(),
+                    seen: Arc::clone(&count),
+                })
+                .expect("fresh");
+            for _ in 0..3 {
+                assert_eq!(monitor.tell(()).now_or_never(), Some(Ok(())));
+            }
+            let metrics = system.shutdown().await;
+            assert_eq!(seen.load(Ordering::SeqCst), 3, "the monitor handled its 3 messages");
+            assert_eq!(metrics.handled(), 3);
+        });
+}
+
+// ---------------------------------------------------------------------------------------
+// The lesson program
+
+#[test]
+fn program_output_matches_the_reference() {
+    let lesson = kit::lesson!();
+    let out = lesson.program(env!("CARGO_BIN_EXE_lesson-01")).stdout();
+    kit::assert_program_snapshot!("program", out);
+}
+
+#[test]
+fn program_rejects_a_bad_argument() {
+    let lesson = kit::lesson!();
+    let (code, _, stderr) = lesson
+        .program(env!("CARGO_BIN_EXE_lesson-01"))
+        .arg("--max-restarts")
+        .arg("many")
+        .run_raw();
+    assert_eq!(code, Some(2), "a bad argument exits with code 2");
+    assert!(stderr.contains("--max-restarts"), "and names the argument:\n{stderr}");
+}

@@ -40,7 +40,11 @@ pub async fn run_workers(jobs: Vec<u32>, tick: Duration, token: CancellationToke
                     _ = tokio::time::sleep(tick) => done += 1,
                 }
             }
-            Report { worker, done, cancelled: false }
+            Report {
+                worker,
+                done,
+                cancelled: false,
+            }
         });
     }
 

@@ -24,7 +24,11 @@ where
             // Joining in spawn order gives the results in input order, whatever order
             // the threads finished in. A thread that panicked hands us its payload; we
             // pass the panic on unchanged instead of inventing a new message.
-            .map(|handle| handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+            })
             .collect()
     })
 }

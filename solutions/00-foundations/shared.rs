@@ -40,9 +40,11 @@ where
 
     // Every thread has been joined, so ours is the last `Arc`: take the vector out
     // instead of copying it.
-    let mutex = Arc::try_unwrap(results)
-        .unwrap_or_else(|_| unreachable!("all threads were joined"));
-    let mut results = mutex.into_inner().expect("no thread panicked while holding the lock");
+    let mutex =
+        Arc::try_unwrap(results).unwrap_or_else(|_| unreachable!("all threads were joined"));
+    let mut results = mutex
+        .into_inner()
+        .expect("no thread panicked while holding the lock");
     // The threads pushed in whatever order the scheduler ran them; sort for a canonical
     // order.
     results.sort_by_key(|(i, _)| *i);

@@ -119,7 +119,11 @@ where
         };
         match msg {
             Some(msg) => {
-                if slot.handle(msg, &mut factory, policy, &stats).await.is_err() {
+                if slot
+                    .handle(msg, &mut factory, policy, &stats)
+                    .await
+                    .is_err()
+                {
                     return Exit::GaveUp;
                 }
             }
@@ -133,7 +137,11 @@ where
     // when the buffer is empty, even though senders still exist.
     mailbox.close();
     while let Some(msg) = mailbox.recv().await {
-        if slot.handle(msg, &mut factory, policy, &stats).await.is_err() {
+        if slot
+            .handle(msg, &mut factory, policy, &stats)
+            .await
+            .is_err()
+        {
             return Exit::GaveUp;
         }
     }
@@ -162,7 +170,10 @@ impl<A: Actor> Slot<A> {
         // task, without touching any other task. `AssertUnwindSafe` is our promise that
         // nobody observes the actor's half-updated state afterwards: after a panic we
         // throw the actor away.
-        match AssertUnwindSafe(self.actor.handle(msg)).catch_unwind().await {
+        match AssertUnwindSafe(self.actor.handle(msg))
+            .catch_unwind()
+            .await
+        {
             Ok(()) => {
                 stats.record_handled();
                 Ok(())

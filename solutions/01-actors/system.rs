@@ -266,10 +266,10 @@ impl System {
             if let Some(task) = task {
                 // The task records its own exit in its stats; a panic that escaped
                 // `supervise` itself would show here, and is a bug worth surfacing.
-                if let Err(e) = task.await {
-                    if e.is_panic() {
-                        std::panic::resume_unwind(e.into_panic());
-                    }
+                if let Err(e) = task.await
+                    && e.is_panic()
+                {
+                    std::panic::resume_unwind(e.into_panic());
                 }
             }
         }

@@ -25,7 +25,10 @@ pub fn run(root: &Path, port: u16, no_serve: bool) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
-        format!("cannot listen on 127.0.0.1:{port}: {e} (another server there? try --port {})", port.wrapping_add(1))
+        format!(
+            "cannot listen on 127.0.0.1:{port}: {e} (another server there? try --port {})",
+            port.wrapping_add(1)
+        )
     })?;
     println!("The book is at http://127.0.0.1:{port}/ (Ctrl-C stops the server)");
     for stream in listener.incoming().flatten() {
@@ -48,7 +51,8 @@ pub fn build(root: &Path) -> Result<PathBuf, String> {
     let mut book = MDBook::load_with_config(root, config)
         .map_err(|e| format!("cannot load the book: {e:#}"))?;
     book.with_preprocessor(Admonish);
-    book.build().map_err(|e| format!("the book did not build: {e:#}"))?;
+    book.build()
+        .map_err(|e| format!("the book did not build: {e:#}"))?;
     // With one renderer, mdBook writes straight into the build directory.
     Ok(root.join(&book.config.build.build_dir))
 }
@@ -87,15 +91,39 @@ fn serve_one(stream: TcpStream, dir: &Path) -> std::io::Result<()> {
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
     let mut stream = stream;
     if method != "GET" && method != "HEAD" {
-        return respond(&mut stream, 405, "text/plain", b"method not allowed", method == "HEAD");
+        return respond(
+            &mut stream,
+            405,
+            "text/plain",
+            b"method not allowed",
+            method == "HEAD",
+        );
     }
     let path = target.split(['?', '#']).next().unwrap_or("/");
     let Some(file) = resolve(dir, path) else {
-        return respond(&mut stream, 404, "text/plain", b"not found", method == "HEAD");
+        return respond(
+            &mut stream,
+            404,
+            "text/plain",
+            b"not found",
+            method == "HEAD",
+        );
     };
     match std::fs::read(&file) {
-        Ok(body) => respond(&mut stream, 200, content_type(&file), &body, method == "HEAD"),
-        Err(_) => respond(&mut stream, 404, "text/plain", b"not found", method == "HEAD"),
+        Ok(body) => respond(
+            &mut stream,
+            200,
+            content_type(&file),
+            &body,
+            method == "HEAD",
+        ),
+        Err(_) => respond(
+            &mut stream,
+            404,
+            "text/plain",
+            b"not found",
+            method == "HEAD",
+        ),
     }
 }
 
@@ -103,7 +131,10 @@ fn serve_one(stream: TcpStream, dir: &Path) -> std::io::Result<()> {
 fn resolve(dir: &Path, url_path: &str) -> Option<PathBuf> {
     let decoded = percent_decode(url_path);
     let relative = Path::new(decoded.trim_start_matches('/'));
-    if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
         return None;
     }
     let mut path = dir.join(relative);
@@ -118,12 +149,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| u8::from_str_radix(&s[i + 1..i + 3], 16).ok())
+            .flatten();
+        if let Some(b) = escaped {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -147,7 +179,13 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn respond(stream: &mut TcpStream, status: u16, kind: &str, body: &[u8], head: bool) -> std::io::Result<()> {
+fn respond(
+    stream: &mut TcpStream,
+    status: u16,
+    kind: &str,
+    body: &[u8],
+    head: bool,
+) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
         404 => "Not Found",

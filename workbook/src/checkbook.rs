@@ -36,13 +36,18 @@ pub fn check(book_dir: &Path) -> Result<Vec<String>, String> {
         anchors.insert(normalize(page), heading_ids(&text));
     }
 
-    let include = regex_lite::Regex::new(r"\{\{#(?:include|rustdoc_include)\s+([^}\s]+)\s*\}\}").expect("regex");
+    let include = regex_lite::Regex::new(r"\{\{#(?:include|rustdoc_include)\s+([^}\s]+)\s*\}\}")
+        .expect("regex");
     let link = regex_lite::Regex::new(r"\]\(([^)\s]*)\)").expect("regex");
     let mut problems = Vec::new();
     for page in &pages {
         let text = fs::read_to_string(page).map_err(|e| format!("{}: {e}", page.display()))?;
         let here = page.parent().unwrap_or(book_dir);
-        let name = page.strip_prefix(book_dir).unwrap_or(page).display().to_string();
+        let name = page
+            .strip_prefix(book_dir)
+            .unwrap_or(page)
+            .display()
+            .to_string();
         let mut in_code = false;
         for (i, line) in text.lines().enumerate() {
             let at = format!("book/{name}:{}", i + 1);
@@ -56,10 +61,11 @@ pub fn check(book_dir: &Path) -> Result<Vec<String>, String> {
                 match fs::read_to_string(&target) {
                     Err(_) => problems.push(format!("{at}: include `{file}` does not exist")),
                     Ok(body) => {
-                        if let Some(a) = anchor.filter(|a| !a.is_empty() && !a.chars().next().unwrap_or('0').is_ascii_digit()) {
-                            if !body.contains(&format!("ANCHOR: {a}")) {
-                                problems.push(format!("{at}: include `{file}` has no `ANCHOR: {a}`"));
-                            }
+                        let named = anchor.filter(|a| {
+                            !a.is_empty() && !a.chars().next().unwrap_or('0').is_ascii_digit()
+                        });
+                        if let Some(a) = named.filter(|a| !body.contains(&format!("ANCHOR: {a}"))) {
+                            problems.push(format!("{at}: include `{file}` has no `ANCHOR: {a}`"));
                         }
                     }
                 }
@@ -85,7 +91,11 @@ pub fn check(book_dir: &Path) -> Result<Vec<String>, String> {
                     Some((f, frag)) => (f, Some(frag)),
                     None => (target, None),
                 };
-                let resolved = if file.is_empty() { page.clone() } else { here.join(file) };
+                let resolved = if file.is_empty() {
+                    page.clone()
+                } else {
+                    here.join(file)
+                };
                 let resolved = normalize(&resolved);
                 if !resolved.starts_with(normalize(book_dir)) {
                     problems.push(format!(
@@ -99,13 +109,17 @@ pub fn check(book_dir: &Path) -> Result<Vec<String>, String> {
                     resolved.clone()
                 };
                 if !md.exists() {
-                    problems.push(format!("{at}: link `{target}` points at a page that does not exist"));
+                    problems.push(format!(
+                        "{at}: link `{target}` points at a page that does not exist"
+                    ));
                     continue;
                 }
                 if let Some(fragment) = fragment {
                     let known = anchors.get(&md).is_some_and(|ids| ids.contains(fragment));
                     if !known {
-                        problems.push(format!("{at}: link `{target}`: no heading with id `{fragment}`"));
+                        problems.push(format!(
+                            "{at}: link `{target}`: no heading with id `{fragment}`"
+                        ));
                     }
                 }
             }
@@ -166,7 +180,7 @@ fn heading_ids(text: &str) -> BTreeSet<String> {
 }
 
 fn strip_markup(heading: &str) -> String {
-    heading.replace('`', "").replace('*', "")
+    heading.replace(['`', '*'], "")
 }
 
 fn strip_code_spans(line: &str) -> String {
@@ -210,8 +224,16 @@ mod tests {
         let problems = check(&dir).unwrap();
         fs::remove_dir_all(&dir).unwrap();
         assert_eq!(problems.len(), 4, "{problems:#?}");
-        assert!(problems.iter().any(|p| p.contains("no heading with id `nope`")));
-        assert!(problems.iter().any(|p| p.contains("`c.md` points at a page")));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("no heading with id `nope`"))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("`c.md` points at a page"))
+        );
         assert!(problems.iter().any(|p| p.contains("leaves the book")));
         assert!(problems.iter().any(|p| p.contains("missing.rs")));
     }

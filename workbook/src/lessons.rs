@@ -30,7 +30,8 @@ pub fn discover(root: &Path) -> Result<Vec<Lesson>, String> {
         .filter_map(|e| {
             let slug = e.file_name().to_string_lossy().into_owned();
             let number = slug.get(..2)?.to_string();
-            let valid = number.bytes().all(|b| b.is_ascii_digit()) && slug.as_bytes().get(2) == Some(&b'-');
+            let valid =
+                number.bytes().all(|b| b.is_ascii_digit()) && slug.as_bytes().get(2) == Some(&b'-');
             valid.then_some(Lesson { number, slug })
         })
         .collect();
@@ -67,7 +68,9 @@ impl TestRun {
 /// Whether a test name is an exercise test: `exNN_k_…`.
 pub fn is_exercise_test(name: &str) -> bool {
     let name = name.rsplit("::").next().unwrap_or(name);
-    let Some(rest) = name.strip_prefix("ex") else { return false };
+    let Some(rest) = name.strip_prefix("ex") else {
+        return false;
+    };
     let bytes = rest.as_bytes();
     bytes.len() > 4 && bytes[0].is_ascii_digit() && bytes[1].is_ascii_digit() && bytes[2] == b'_'
 }
@@ -75,14 +78,18 @@ pub fn is_exercise_test(name: &str) -> bool {
 /// Run `cargo test -p lesson-NN [--features solution]` and collect every test's outcome.
 pub fn run_tests(root: &Path, lesson: &Lesson, solution: bool) -> Result<TestRun, String> {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.current_dir(root)
-        .args(["test", "--color", "never", "--no-fail-fast", "-p", &lesson.package()]);
+    cmd.current_dir(root).args([
+        "test",
+        "--color",
+        "never",
+        "--no-fail-fast",
+        "-p",
+        &lesson.package(),
+    ]);
     if solution {
         cmd.args(["--features", "solution"]);
     }
-    let output = cmd
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let output = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
     let log = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stderr),
@@ -94,8 +101,12 @@ pub fn run_tests(root: &Path, lesson: &Lesson, solution: bool) -> Result<TestRun
         log,
     };
     for line in run.log.lines() {
-        let Some(rest) = line.strip_prefix("test ") else { continue };
-        let Some((name, result)) = rest.split_once(" ... ") else { continue };
+        let Some(rest) = line.strip_prefix("test ") else {
+            continue;
+        };
+        let Some((name, result)) = rest.split_once(" ... ") else {
+            continue;
+        };
         let outcome = match result.trim() {
             "ok" => Outcome::Passed,
             "FAILED" => Outcome::Failed,

@@ -14,7 +14,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "workbook", about = "The companion to the concurrency workbook", version)]
+#[command(
+    name = "workbook",
+    about = "The companion to the concurrency workbook",
+    version
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -68,7 +72,8 @@ fn main() -> ExitCode {
 /// The workspace root: the nearest directory at or above the current one with `book.toml`
 /// and `lessons/`.
 fn find_root() -> Result<PathBuf, String> {
-    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
     cwd.ancestors()
         .find(|d| d.join("book.toml").is_file() && d.join("lessons").is_dir())
         .map(PathBuf::from)

@@ -16,7 +16,10 @@ pub fn run(root: &Path, only: &[String]) -> Result<ExitCode, String> {
     for n in only {
         if !all.iter().any(|l| &l.number == n) {
             let valid: Vec<_> = all.iter().map(|l| l.number.as_str()).collect();
-            return Err(format!("no lesson {n}; the lessons are {}", valid.join(", ")));
+            return Err(format!(
+                "no lesson {n}; the lessons are {}",
+                valid.join(", ")
+            ));
         }
     }
     let chosen: Vec<_> = all
@@ -67,27 +70,44 @@ pub fn run(root: &Path, only: &[String]) -> Result<ExitCode, String> {
             lesson_problems.push("no exercise tests (exNN_k_…) ran".to_string());
             "no exercise tests".to_string()
         } else if passing.is_empty() {
-            format!("{} of {} exercise tests fail", ex_tests.len(), ex_tests.len())
+            format!(
+                "{} of {} exercise tests fail",
+                ex_tests.len(),
+                ex_tests.len()
+            )
         } else {
             lesson_problems.push(format!(
                 "exercise tests that do not fail on the skeleton: {}",
                 passing.join(", ")
             ));
-            format!("{} of {} fail", ex_tests.len() - passing.len(), ex_tests.len())
+            format!(
+                "{} of {} fail",
+                ex_tests.len() - passing.len(),
+                ex_tests.len()
+            )
         };
         // The chapter's exercises against the tests.
         let tested: BTreeSet<String> = reference
             .exercise_tests()
             .map(|(n, _)| exercise_of(n))
             .collect();
-        let untested: Vec<_> = chapter_ids.iter().filter(|id| !tested.contains(*id)).cloned().collect();
+        let untested: Vec<_> = chapter_ids
+            .iter()
+            .filter(|id| !tested.contains(*id))
+            .cloned()
+            .collect();
         if chapter_ids.is_empty() {
             lesson_problems.push("its chapter lists no `## Exercise NN.k: …` headings".to_string());
         }
         if !untested.is_empty() {
             lesson_problems.push(format!("exercises with no test: {}", untested.join(", ")));
         }
-        if reference.tests.iter().chain(skeleton.tests.iter()).any(|(_, o)| *o == Outcome::Ignored) {
+        if reference
+            .tests
+            .iter()
+            .chain(skeleton.tests.iter())
+            .any(|(_, o)| *o == Outcome::Ignored)
+        {
             lesson_problems.push("an ignored test proves nothing".to_string());
         }
 
@@ -96,13 +116,21 @@ pub fn run(root: &Path, only: &[String]) -> Result<ExitCode, String> {
             chapter_ids.len().to_string(),
             ref_cell,
             skel_cell,
-            if lesson_problems.is_empty() { "proven".into() } else { "NOT PROVEN".into() },
+            if lesson_problems.is_empty() {
+                "proven".into()
+            } else {
+                "NOT PROVEN".into()
+            },
         ]);
         for p in lesson_problems {
             problems.push(format!("lesson {}: {p}", lesson.number));
         }
         if !reference.compiled || !skeleton.compiled {
-            let which = if !reference.compiled { &reference } else { &skeleton };
+            let which = if !reference.compiled {
+                &reference
+            } else {
+                &skeleton
+            };
             eprintln!("{}", tail(&which.log, 40));
         }
     }
@@ -134,9 +162,12 @@ fn exercise_of(test: &str) -> String {
 
 /// The exercise ids in a lesson's chapter headings.
 fn chapter_exercises(root: &Path, number: &str) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(root.join("book")) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(root.join("book")) else {
+        return Vec::new();
+    };
     let prefix = format!("{number}-");
-    let heading = regex_lite::Regex::new(r"^#{2,4}\s+Exercise\s+(\d{2}\.\d+):").expect("valid regex");
+    let heading =
+        regex_lite::Regex::new(r"^#{2,4}\s+Exercise\s+(\d{2}\.\d+):").expect("valid regex");
     entries
         .filter_map(|e| e.ok())
         .filter(|e| {
@@ -174,7 +205,15 @@ pub fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
         println!("{}", padded.join("  ").trim_end());
     };
     line(header.to_vec());
-    line(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect());
+    line(
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
+    );
     for row in rows {
         line(row.iter().map(String::as_str).collect());
     }
@@ -189,6 +228,8 @@ mod tests {
         assert_eq!(exercise_of("ex01_2_ask_replies"), "01.2");
         assert_eq!(exercise_of("ex00_10_x"), "00.10");
         assert!(lessons::is_exercise_test("ex01_2_ask"));
-        assert!(!lessons::is_exercise_test("program_output_matches_the_reference"));
+        assert!(!lessons::is_exercise_test(
+            "program_output_matches_the_reference"
+        ));
     }
 }

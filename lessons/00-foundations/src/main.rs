@@ -62,7 +62,10 @@ fn main() {
     println!("  {}", shown.join("  "));
     println!();
 
-    println!("00.3 fan-out: {} lines over {workers} workers, results by job index", LINES.len());
+    println!(
+        "00.3 fan-out: {} lines over {workers} workers, results by job index",
+        LINES.len()
+    );
     let in_flight = HighWater::new();
     let counts = fan_out(LINES.to_vec(), workers, |line| {
         let _job = in_flight.enter();
@@ -73,7 +76,11 @@ fn main() {
     }
     println!(
         "  jobs running at once never exceeded {workers}: {}",
-        if in_flight.max() <= workers { "yes" } else { "NO" }
+        if in_flight.max() <= workers {
+            "yes"
+        } else {
+            "NO"
+        }
     );
     println!();
 
@@ -93,7 +100,11 @@ async fn async_part() {
     println!(
         "  ended at t={}ms by {}",
         start.elapsed().as_millis(),
-        if collected.timed_out { "the deadline" } else { "both feeds closing" }
+        if collected.timed_out {
+            "the deadline"
+        } else {
+            "both feeds closing"
+        }
     );
     println!();
 
@@ -108,8 +119,15 @@ async fn async_part() {
     let jobs = vec![1, 5, 2, 4];
     let reports = run_workers(jobs.clone(), Duration::from_millis(10), token).await;
     for r in &reports {
-        let how = if r.cancelled { "observed the cancellation" } else { "finished" };
-        println!("  worker {}: {} of {} units, {how}", r.worker, r.done, jobs[r.worker]);
+        let how = if r.cancelled {
+            "observed the cancellation"
+        } else {
+            "finished"
+        };
+        println!(
+            "  worker {}: {} of {} units, {how}",
+            r.worker, r.done, jobs[r.worker]
+        );
     }
     println!("  all joined at t={}ms", start.elapsed().as_millis());
     println!();
@@ -131,14 +149,21 @@ async fn async_part() {
         replica(2, 60, Ok("replica 2 synced")),
     ])
     .await;
-    println!("  result: {result:?} at t={}ms", start.elapsed().as_millis());
+    println!(
+        "  result: {result:?} at t={}ms",
+        start.elapsed().as_millis()
+    );
     sleep(Duration::from_millis(200)).await;
     let ran_on: Vec<usize> = (0..3)
         .filter(|&i| i != 1 && finished[i].load(Ordering::SeqCst))
         .collect();
     println!(
         "  replicas that ran on after the error: {}",
-        if ran_on.is_empty() { "none".to_string() } else { format!("{ran_on:?}") }
+        if ran_on.is_empty() {
+            "none".to_string()
+        } else {
+            format!("{ran_on:?}")
+        }
     );
 }
 

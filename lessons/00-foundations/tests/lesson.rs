@@ -150,7 +150,11 @@ fn ex00_3_exactly_n_workers_share_the_jobs() {
             gauge.max()
         );
         let threads: HashSet<_> = got.iter().map(|(_, (_, _, id))| *id).collect();
-        assert_eq!(threads.len(), 3, "the jobs should run on exactly the 3 worker threads");
+        assert_eq!(
+            threads.len(),
+            3,
+            "the jobs should run on exactly the 3 worker threads"
+        );
         assert!(!threads.contains(&caller), "jobs ran on the calling thread");
     });
 }
@@ -200,19 +204,21 @@ fn ex00_4_takes_quotes_from_both_until_both_close() {
 
 #[test]
 fn ex00_4_a_closed_feed_does_not_end_the_collection() {
-    exercise("00.4").hangs_if(CLOSED_FEED_SPINS).run_async(|| async {
-        let start = Instant::now();
-        let primary = feed(&[], 0);
-        let backup = feed(&[(10, 7), (20, 8)], 30);
-        let got = collect_quotes(primary, backup, Duration::from_secs(1)).await;
-        assert_eq!(
-            got.quotes,
-            vec![(Feed::Backup, 7), (Feed::Backup, 8)],
-            "the primary feed closed at once; the backup's quotes still count"
-        );
-        assert!(!got.timed_out);
-        assert_eq!(start.elapsed(), ms(30));
-    });
+    exercise("00.4")
+        .hangs_if(CLOSED_FEED_SPINS)
+        .run_async(|| async {
+            let start = Instant::now();
+            let primary = feed(&[], 0);
+            let backup = feed(&[(10, 7), (20, 8)], 30);
+            let got = collect_quotes(primary, backup, Duration::from_secs(1)).await;
+            assert_eq!(
+                got.quotes,
+                vec![(Feed::Backup, 7), (Feed::Backup, 8)],
+                "the primary feed closed at once; the backup's quotes still count"
+            );
+            assert!(!got.timed_out);
+            assert_eq!(start.elapsed(), ms(30));
+        });
 }
 
 #[test]
@@ -256,7 +262,11 @@ fn ex00_5_workers_run_at_once_and_finish() {
         let reports = run_workers(vec![1, 3, 2], ms(10), CancellationToken::new()).await;
         assert_eq!(
             reports,
-            vec![report(0, 1, false), report(1, 3, false), report(2, 2, false)]
+            vec![
+                report(0, 1, false),
+                report(1, 3, false),
+                report(2, 2, false)
+            ]
         );
         assert_eq!(
             start.elapsed(),
@@ -350,9 +360,22 @@ fn ex00_6_all_values_in_job_order() {
     exercise("00.6").run_async(|| async {
         let p = probe(3);
         let start = Instant::now();
-        let got = try_all(vec![job(&p, 0, 30, Ok(10)), job(&p, 1, 10, Ok(11)), job(&p, 2, 20, Ok(12))]).await;
-        assert_eq!(got, Ok(vec![10, 11, 12]), "values in the order of the jobs, not the order they finished");
-        assert_eq!(start.elapsed(), ms(30), "the jobs should run at the same time");
+        let got = try_all(vec![
+            job(&p, 0, 30, Ok(10)),
+            job(&p, 1, 10, Ok(11)),
+            job(&p, 2, 20, Ok(12)),
+        ])
+        .await;
+        assert_eq!(
+            got,
+            Ok(vec![10, 11, 12]),
+            "values in the order of the jobs, not the order they finished"
+        );
+        assert_eq!(
+            start.elapsed(),
+            ms(30),
+            "the jobs should run at the same time"
+        );
     });
 }
 
@@ -379,7 +402,11 @@ fn ex00_6_the_first_error_returns_at_once_and_cancels_the_rest() {
             !p.finished[0].load(Ordering::SeqCst) && !p.finished[2].load(Ordering::SeqCst),
             "jobs 0 and 2 ran to the end after try_all returned: they should have been cancelled"
         );
-        assert_eq!(p.alive.load(Ordering::SeqCst), 0, "cancelled jobs should be dropped");
+        assert_eq!(
+            p.alive.load(Ordering::SeqCst),
+            0,
+            "cancelled jobs should be dropped"
+        );
     });
 }
 
@@ -387,8 +414,16 @@ fn ex00_6_the_first_error_returns_at_once_and_cancels_the_rest() {
 fn ex00_6_first_means_first_in_time() {
     exercise("00.6").run_async(|| async {
         let p = probe(2);
-        let got = try_all(vec![job(&p, 0, 50, Err("late")), job(&p, 1, 20, Err("early"))]).await;
-        assert_eq!(got, Err("early"), "job 1 failed first (t=20ms), job 0 later (t=50ms)");
+        let got = try_all(vec![
+            job(&p, 0, 50, Err("late")),
+            job(&p, 1, 20, Err("early")),
+        ])
+        .await;
+        assert_eq!(
+            got,
+            Err("early"),
+            "job 1 failed first (t=20ms), job 0 later (t=50ms)"
+        );
     });
 }
 
@@ -411,5 +446,8 @@ fn program_rejects_a_bad_argument() {
         .arg("0")
         .run_raw();
     assert_eq!(code, Some(2), "a bad argument exits with code 2");
-    assert!(stderr.contains("--workers"), "and names the argument:\n{stderr}");
+    assert!(
+        stderr.contains("--workers"),
+        "and names the argument:\n{stderr}"
+    );
 }

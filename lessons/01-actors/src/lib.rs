@@ -9,7 +9,10 @@ pub mod actor;
 #[cfg_attr(feature = "solution", path = "../../../solutions/01-actors/ask.rs")]
 pub mod ask;
 
-#[cfg_attr(feature = "solution", path = "../../../solutions/01-actors/supervisor.rs")]
+#[cfg_attr(
+    feature = "solution",
+    path = "../../../solutions/01-actors/supervisor.rs"
+)]
 pub mod supervisor;
 
 #[cfg_attr(feature = "solution", path = "../../../solutions/01-actors/system.rs")]

@@ -53,7 +53,10 @@ fn note(log: &Log, line: String) {
 // --- dashboard -------------------------------------------------------------------------
 
 enum DashboardMsg {
-    Snapshot { flush: u32, counts: BTreeMap<String, u64> },
+    Snapshot {
+        flush: u32,
+        counts: BTreeMap<String, u64>,
+    },
 }
 
 struct Dashboard {
@@ -65,7 +68,10 @@ impl Actor for Dashboard {
 
     async fn handle(&mut self, msg: DashboardMsg) {
         let DashboardMsg::Snapshot { flush, counts } = msg;
-        let shown: Vec<String> = counts.iter().map(|(page, n)| format!("{page}={n}")).collect();
+        let shown: Vec<String> = counts
+            .iter()
+            .map(|(page, n)| format!("{page}={n}"))
+            .collect();
         note(&self.log, format!("flush {flush}: {}", shown.join(" ")));
     }
 }
@@ -133,16 +139,24 @@ impl Actor for Ingest {
         let forward = if line == "FLUSH" {
             AggregateMsg::Flush
         } else {
-            let Some(page) = line.strip_prefix("GET ").and_then(|r| r.split_whitespace().next()) else {
+            let Some(page) = line
+                .strip_prefix("GET ")
+                .and_then(|r| r.split_whitespace().next())
+            else {
                 note(
                     &self.log,
-                    format!("#{} cannot parse {line:?} (after {} good lines): panics", self.incarnation, self.parsed),
+                    format!(
+                        "#{} cannot parse {line:?} (after {} good lines): panics",
+                        self.incarnation, self.parsed
+                    ),
                 );
                 // Let it crash: the supervisor starts a fresh `Ingest`.
                 panic!("ingest: malformed line {line:?}");
             };
             self.parsed += 1;
-            AggregateMsg::View { page: page.to_string() }
+            AggregateMsg::View {
+                page: page.to_string(),
+            }
         };
         note(&self.log, format!("#{} {line}", self.incarnation));
         let _ = self.aggregate.tell(forward).await;
@@ -179,7 +193,9 @@ async fn run(max_restarts: u32) {
     // Sinks first: each stage looks up the next one by name when it is made.
     let log = log_of("dashboard");
     system
-        .spawn("dashboard", 4, once, move || Dashboard { log: Arc::clone(&log) })
+        .spawn("dashboard", 4, once, move || Dashboard {
+            log: Arc::clone(&log),
+        })
         .expect("a fresh system accepts the dashboard");
 
     let log = log_of("aggregate");
@@ -214,7 +230,11 @@ async fn run(max_restarts: u32) {
 
     let mut refused = 0;
     for line in TRAFFIC {
-        if ingest.tell(IngestMsg::Line(line.to_string())).await.is_err() {
+        if ingest
+            .tell(IngestMsg::Line(line.to_string()))
+            .await
+            .is_err()
+        {
             refused += 1;
         }
     }
@@ -222,7 +242,10 @@ async fn run(max_restarts: u32) {
     let metrics = system.shutdown().await;
 
     println!("Lesson 01: actors — ingest -> aggregate -> dashboard");
-    println!("({} lines sent to ingest, {refused} refused; max restarts {max_restarts})", TRAFFIC.len());
+    println!(
+        "({} lines sent to ingest, {refused} refused; max restarts {max_restarts})",
+        TRAFFIC.len()
+    );
     for (name, log) in &logs {
         println!();
         println!("{name}");

@@ -78,42 +78,57 @@ const ACTOR_NEVER_STOPS: &str = "the actor never stops: its task should end when
 
 #[test]
 fn ex01_1_messages_arrive_in_order_and_the_actor_stops_with_its_handles() {
-    exercise("01.1").hangs_if(ACTOR_NEVER_STOPS).run_async(|| async {
-        let (addr, task) = spawn(Recorder::default(), 4);
-        let other = addr.clone();
-        for n in 1..=10 {
-            addr.tell(n).await.expect("the actor is running");
-        }
-        other.tell(11).await.expect("a clone sends to the same mailbox");
-        drop(addr);
-        drop(other);
-        let actor = task.await.expect("the actor's task should end normally");
-        assert_eq!(
-            actor.seen,
-            (1..=11).collect::<Vec<_>>(),
-            "every message, once, in the order it was told"
-        );
-    });
+    exercise("01.1")
+        .hangs_if(ACTOR_NEVER_STOPS)
+        .run_async(|| async {
+            let (addr, task) = spawn(Recorder::default(), 4);
+            let other = addr.clone();
+            for n in 1..=10 {
+                addr.tell(n).await.expect("the actor is running");
+            }
+            other
+                .tell(11)
+                .await
+                .expect("a clone sends to the same mailbox");
+            drop(addr);
+            drop(other);
+            let actor = task.await.expect("the actor's task should end normally");
+            assert_eq!(
+                actor.seen,
+                (1..=11).collect::<Vec<_>>(),
+                "every message, once, in the order it was told"
+            );
+        });
 }
 
 #[test]
 fn ex01_1_the_mailbox_is_bounded() {
-    exercise("01.1").hangs_if(ACTOR_NEVER_STOPS).run_async(|| async {
-        let (addr, task) = spawn(Recorder::default(), 2);
-        // Nothing has yielded since the spawn, so the actor's task has not run yet, and
-        // `now_or_never` polls each `tell` exactly once.
-        assert_eq!(addr.tell(1).now_or_never(), Some(Ok(())), "a mailbox of 2 has room for one message");
-        assert_eq!(addr.tell(2).now_or_never(), Some(Ok(())), "a mailbox of 2 has room for two messages");
-        assert!(
-            addr.tell(3).now_or_never().is_none(),
-            "the mailbox is not bounded: a third `tell` into a mailbox of 2 went through \
+    exercise("01.1")
+        .hangs_if(ACTOR_NEVER_STOPS)
+        .run_async(|| async {
+            let (addr, task) = spawn(Recorder::default(), 2);
+            // Nothing has yielded since the spawn, so the actor's task has not run yet, and
+            // `now_or_never` polls each `tell` exactly once.
+            assert_eq!(
+                addr.tell(1).now_or_never(),
+                Some(Ok(())),
+                "a mailbox of 2 has room for one message"
+            );
+            assert_eq!(
+                addr.tell(2).now_or_never(),
+                Some(Ok(())),
+                "a mailbox of 2 has room for two messages"
+            );
+            assert!(
+                addr.tell(3).now_or_never().is_none(),
+                "the mailbox is not bounded: a third `tell` into a mailbox of 2 went through \
              while the actor had not run yet (use `mpsc::channel(capacity)`)"
-        );
-        // A full mailbox makes `tell` wait until the actor has made room.
-        addr.tell(3).await.expect("the actor is running");
-        drop(addr);
-        assert_eq!(task.await.expect("no panic").seen, vec![1, 2, 3]);
-    });
+            );
+            // A full mailbox makes `tell` wait until the actor has made room.
+            addr.tell(3).await.expect("the actor is running");
+            drop(addr);
+            assert_eq!(task.await.expect("no panic").seen, vec![1, 2, 3]);
+        });
 }
 
 #[test]
@@ -138,48 +153,62 @@ const ASK_WAITS_FOREVER: &str = "`ask` waits for a reply that will never come: w
 
 #[test]
 fn ex01_2_ask_gets_the_reply() {
-    exercise("01.2").hangs_if(ASK_WAITS_FOREVER).run_async(|| async {
-        let (counter, _task) = spawn(Counter::default(), 8);
-        counter.tell(CounterMsg::Add(2)).await.expect("running");
-        counter.tell(CounterMsg::Add(3)).await.expect("running");
-        assert_eq!(counter.ask(CounterMsg::Get).await, Ok(5));
-        counter.tell(CounterMsg::Add(10)).await.expect("running");
-        assert_eq!(counter.ask(CounterMsg::Get).await, Ok(15));
-    });
+    exercise("01.2")
+        .hangs_if(ASK_WAITS_FOREVER)
+        .run_async(|| async {
+            let (counter, _task) = spawn(Counter::default(), 8);
+            counter.tell(CounterMsg::Add(2)).await.expect("running");
+            counter.tell(CounterMsg::Add(3)).await.expect("running");
+            assert_eq!(counter.ask(CounterMsg::Get).await, Ok(5));
+            counter.tell(CounterMsg::Add(10)).await.expect("running");
+            assert_eq!(counter.ask(CounterMsg::Get).await, Ok(15));
+        });
 }
 
 #[test]
 fn ex01_2_no_reply_means_gone() {
-    exercise("01.2").hangs_if(ASK_WAITS_FOREVER).run_async(|| async {
-        let (mute, _task) = spawn(Mute, 4);
-        assert_eq!(mute.ask(|reply| reply).await, Err(Gone), "Mute drops the request without replying");
+    exercise("01.2")
+        .hangs_if(ASK_WAITS_FOREVER)
+        .run_async(|| async {
+            let (mute, _task) = spawn(Mute, 4);
+            assert_eq!(
+                mute.ask(|reply| reply).await,
+                Err(Gone),
+                "Mute drops the request without replying"
+            );
 
-        let (echo, _task) = spawn(Echo, 4);
-        assert_eq!(echo.ask(|reply| (7, reply)).await, Ok(7));
-        assert_eq!(
-            echo.ask(|reply| (0, reply)).await,
-            Err(Gone),
-            "Echo panicked while holding the request"
-        );
-        assert_eq!(echo.ask(|reply| (8, reply)).await, Err(Gone), "Echo has stopped");
-    });
+            let (echo, _task) = spawn(Echo, 4);
+            assert_eq!(echo.ask(|reply| (7, reply)).await, Ok(7));
+            assert_eq!(
+                echo.ask(|reply| (0, reply)).await,
+                Err(Gone),
+                "Echo panicked while holding the request"
+            );
+            assert_eq!(
+                echo.ask(|reply| (8, reply)).await,
+                Err(Gone),
+                "Echo has stopped"
+            );
+        });
 }
 
 #[test]
 fn ex01_2_a_caller_that_stops_waiting_does_not_crash_the_counter() {
-    exercise("01.2").hangs_if(ASK_WAITS_FOREVER).run_async(|| async {
-        let (counter, _task) = spawn(Counter::default(), 8);
-        counter.tell(CounterMsg::Add(1)).await.expect("running");
-        // Send a `Get`, then stop waiting for the answer (the future is dropped), as a
-        // caller with a timeout would.
-        assert!(counter.ask(CounterMsg::Get).now_or_never().is_none());
-        assert_eq!(
-            counter.ask(CounterMsg::Get).await,
-            Ok(1),
-            "the counter stopped after a caller gave up waiting: the error from `reply.send` \
+    exercise("01.2")
+        .hangs_if(ASK_WAITS_FOREVER)
+        .run_async(|| async {
+            let (counter, _task) = spawn(Counter::default(), 8);
+            counter.tell(CounterMsg::Add(1)).await.expect("running");
+            // Send a `Get`, then stop waiting for the answer (the future is dropped), as a
+            // caller with a timeout would.
+            assert!(counter.ask(CounterMsg::Get).now_or_never().is_none());
+            assert_eq!(
+                counter.ask(CounterMsg::Get).await,
+                Ok(1),
+                "the counter stopped after a caller gave up waiting: the error from `reply.send` \
              only means nobody is listening — ignore it"
-        );
-    });
+            );
+        });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -194,8 +223,14 @@ struct Fragile {
 impl Actor for Fragile {
     type Msg = &'static str;
     async fn handle(&mut self, msg: &'static str) {
-        assert_ne!(msg, "boom", "Fragile was told \"boom\" (this panic is part of the test)");
-        self.log.lock().unwrap().push(format!("{}:{msg}", self.incarnation));
+        assert_ne!(
+            msg, "boom",
+            "Fragile was told \"boom\" (this panic is part of the test)"
+        );
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{}:{msg}", self.incarnation));
     }
 }
 
@@ -208,7 +243,12 @@ async fn supervised(
     msgs: &[&'static str],
     policy: RestartPolicy,
     stop_first: bool,
-) -> (Exit, Vec<String>, Arc<Stats>, Option<mpsc::Sender<&'static str>>) {
+) -> (
+    Exit,
+    Vec<String>,
+    Arc<Stats>,
+    Option<mpsc::Sender<&'static str>>,
+) {
     let (tx, rx) = mpsc::channel(16);
     for &m in msgs {
         tx.send(m).await.expect("the mailbox has room");
@@ -246,16 +286,23 @@ fn counts(stats: &Stats) -> (u64, u64, u64) {
 #[test]
 fn ex01_3_a_panic_restarts_the_actor_fresh_on_the_same_mailbox() {
     exercise("01.3")
-        .hangs_if("the supervisor does not return when every sender is gone (`recv()` returned `None`)")
+        .hangs_if(
+            "the supervisor does not return when every sender is gone (`recv()` returned `None`)",
+        )
         .run_async(|| async {
-            let (exit, log, stats, _) = supervised(&["a", "boom", "b", "c"], restarts(3), false).await;
+            let (exit, log, stats, _) =
+                supervised(&["a", "boom", "b", "c"], restarts(3), false).await;
             assert_eq!(
                 log,
                 vec!["1:a", "2:b", "2:c"],
                 "after the panic on \"boom\", a fresh actor (incarnation 2) should handle the rest \
                  of the same mailbox"
             );
-            assert_eq!(exit, Exit::Stopped, "every sender was dropped: the actor stops normally");
+            assert_eq!(
+                exit,
+                Exit::Stopped,
+                "every sender was dropped: the actor stops normally"
+            );
             assert_eq!(counts(&stats), (3, 1, 1), "(handled, panics, restarts)");
         });
 }
@@ -265,12 +312,24 @@ fn ex01_3_the_supervisor_gives_up_after_max_restarts() {
     exercise("01.3").run_async(|| async {
         let (exit, log, stats, _) =
             supervised(&["boom", "boom", "x", "boom", "y"], restarts(2), false).await;
-        assert_eq!(exit, Exit::GaveUp, "max_restarts = 2 allows two restarts; the third panic ends it");
-        assert_eq!(log, vec!["3:x"], "\"y\" comes after the third panic and is never handled");
+        assert_eq!(
+            exit,
+            Exit::GaveUp,
+            "max_restarts = 2 allows two restarts; the third panic ends it"
+        );
+        assert_eq!(
+            log,
+            vec!["3:x"],
+            "\"y\" comes after the third panic and is never handled"
+        );
         assert_eq!(counts(&stats), (1, 3, 2), "(handled, panics, restarts)");
 
         let (exit, log, stats, _) = supervised(&["boom", "x"], restarts(0), false).await;
-        assert_eq!(exit, Exit::GaveUp, "max_restarts = 0: give up at the first panic");
+        assert_eq!(
+            exit,
+            Exit::GaveUp,
+            "max_restarts = 0: give up at the first panic"
+        );
         assert!(log.is_empty());
         assert_eq!(counts(&stats), (0, 1, 0), "(handled, panics, restarts)");
     });
@@ -303,7 +362,13 @@ fn ex01_3_a_stop_drains_the_mailbox_first() {
 // ---------------------------------------------------------------------------------------
 // 01.4 the system: registry and metrics
 
-fn metrics_row(name: &str, status: Status, handled: u64, panics: u64, restarts: u64) -> ActorMetrics {
+fn metrics_row(
+    name: &str,
+    status: Status,
+    handled: u64,
+    panics: u64,
+    restarts: u64,
+) -> ActorMetrics {
     ActorMetrics {
         name: name.to_string(),
         status,
@@ -326,15 +391,24 @@ fn ex01_4_spawn_registers_and_lookup_finds() {
             .lookup::<CounterMsg>("counter")
             .expect("lookup should find the actor registered as \"counter\"");
         found.tell(CounterMsg::Add(3)).await.expect("running");
-        assert_eq!(found.ask(CounterMsg::Get).await, Ok(5), "lookup returns the same actor");
+        assert_eq!(
+            found.ask(CounterMsg::Get).await,
+            Ok(5),
+            "lookup returns the same actor"
+        );
 
-        assert!(system.lookup::<CounterMsg>("nobody").is_none(), "no actor has that name");
+        assert!(
+            system.lookup::<CounterMsg>("nobody").is_none(),
+            "no actor has that name"
+        );
         assert!(
             system.lookup::<u32>("counter").is_none(),
             "\"counter\" takes CounterMsg, not u32: lookup with the wrong type finds nothing"
         );
         assert_eq!(
-            system.spawn("counter", 8, restarts(0), Counter::default).err(),
+            system
+                .spawn("counter", 8, restarts(0), Counter::default)
+                .err(),
             Some(SpawnError::NameTaken("counter".into()))
         );
     });
@@ -344,8 +418,12 @@ fn ex01_4_spawn_registers_and_lookup_finds() {
 fn ex01_4_metrics_count_messages_panics_and_restarts() {
     exercise("01.4").run_async(|| async {
         let system = System::new();
-        let steady = system.spawn("steady", 8, restarts(0), Recorder::default).expect("fresh");
-        let flaky = system.spawn("flaky", 8, restarts(1), || Bomb).expect("fresh");
+        let steady = system
+            .spawn("steady", 8, restarts(0), Recorder::default)
+            .expect("fresh");
+        let flaky = system
+            .spawn("flaky", 8, restarts(1), || Bomb)
+            .expect("fresh");
         for n in 1..=3 {
             steady.tell(n).await.expect("running");
         }
@@ -361,7 +439,11 @@ fn ex01_4_metrics_count_messages_panics_and_restarts() {
             ],
             "metrics per actor, in the order they were started"
         );
-        assert_eq!(flaky.tell(1).await, Err(Gone), "an actor that gave up accepts nothing");
+        assert_eq!(
+            flaky.tell(1).await,
+            Err(Gone),
+            "an actor that gave up accepts nothing"
+        );
     });
 }
 
@@ -369,9 +451,13 @@ fn ex01_4_metrics_count_messages_panics_and_restarts() {
 fn ex01_4_a_panicking_actor_does_not_take_the_others_down() {
     exercise("01.4").run_async(|| async {
         let system = System::new();
-        let a = system.spawn("a", 8, restarts(0), Counter::default).expect("fresh");
+        let a = system
+            .spawn("a", 8, restarts(0), Counter::default)
+            .expect("fresh");
         let b = system.spawn("b", 8, restarts(0), || Bomb).expect("fresh");
-        let c = system.spawn("c", 8, restarts(0), Counter::default).expect("fresh");
+        let c = system
+            .spawn("c", 8, restarts(0), Counter::default)
+            .expect("fresh");
         a.tell(CounterMsg::Add(1)).await.expect("running");
         b.tell(0).await.expect("the mailbox accepts it");
         c.tell(CounterMsg::Add(2)).await.expect("running");
@@ -393,7 +479,10 @@ fn ex01_4_a_panicking_actor_does_not_take_the_others_down() {
                 ("c".to_string(), Status::Running)
             ]
         );
-        assert!(system.lookup::<CounterMsg>("a").is_some(), "the registry still works");
+        assert!(
+            system.lookup::<CounterMsg>("a").is_some(),
+            "the registry still works"
+        );
         assert!(
             system.spawn("d", 8, restarts(0), Counter::default).is_ok(),
             "the system still starts actors"
@@ -427,13 +516,28 @@ fn ex01_4_an_actor_can_start_children() {
                 children: 0,
             })
             .expect("fresh");
-        let first = parent.ask(|r| r).await.expect("parent replies").expect("child-1 starts");
+        let first = parent
+            .ask(|r| r)
+            .await
+            .expect("parent replies")
+            .expect("child-1 starts");
         first.tell(CounterMsg::Add(4)).await.expect("running");
-        parent.ask(|r| r).await.expect("parent replies").expect("child-2 starts");
+        parent
+            .ask(|r| r)
+            .await
+            .expect("parent replies")
+            .expect("child-2 starts");
 
-        let child = system.lookup::<CounterMsg>("child-1").expect("children are registered too");
+        let child = system
+            .lookup::<CounterMsg>("child-1")
+            .expect("children are registered too");
         assert_eq!(child.ask(CounterMsg::Get).await, Ok(4));
-        let names: Vec<_> = system.metrics().actors.into_iter().map(|m| m.name).collect();
+        let names: Vec<_> = system
+            .metrics()
+            .actors
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
         assert_eq!(names, vec!["parent", "child-1", "child-2"]);
     });
 }
@@ -481,7 +585,11 @@ fn ex01_5_shutdown_drains_every_mailbox_producers_first() {
             .expect("fresh");
         for n in 1..=10 {
             // Queued without yielding: when shutdown begins, nothing has been handled yet.
-            assert_eq!(relay.tell(n).now_or_never(), Some(Ok(())), "the relay's mailbox has room");
+            assert_eq!(
+                relay.tell(n).now_or_never(),
+                Some(Ok(())),
+                "the relay's mailbox has room"
+            );
         }
 
         let metrics = system.shutdown().await;
@@ -505,7 +613,9 @@ fn ex01_5_shutdown_drains_every_mailbox_producers_first() {
 fn ex01_5_after_shutdown_nothing_gets_in() {
     exercise("01.5").run_async(|| async {
         let system = System::new();
-        let counter = system.spawn("counter", 4, restarts(0), Counter::default).expect("fresh");
+        let counter = system
+            .spawn("counter", 4, restarts(0), Counter::default)
+            .expect("fresh");
         let metrics = system.shutdown().await;
         assert_eq!(metrics.running(), 0, "every actor has stopped");
         assert_eq!(counter.tell(CounterMsg::Add(1)).await, Err(Gone));
@@ -576,5 +686,8 @@ fn program_rejects_a_bad_argument() {
         .arg("many")
         .run_raw();
     assert_eq!(code, Some(2), "a bad argument exits with code 2");
-    assert!(stderr.contains("--max-restarts"), "and names the argument:\n{stderr}");
+    assert!(
+        stderr.contains("--max-restarts"),
+        "and names the argument:\n{stderr}"
+    );
 }

@@ -143,7 +143,8 @@ mod tests {
 
     #[test]
     fn headings_with_and_without_ids() {
-        let text = "# Actors\n\n## Exercise 01.1: A mailbox {#ex-01-1}\n\ntext\n### Exercise 01.2: Ask\n";
+        let text =
+            "# Actors\n\n## Exercise 01.1: A mailbox {#ex-01-1}\n\ntext\n### Exercise 01.2: Ask\n";
         let ch = Chapter::parse("book/01-actors.md", "01", text);
         assert_eq!(ch.title, "Actors");
         assert_eq!(ch.number, 1);

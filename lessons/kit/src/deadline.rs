@@ -99,7 +99,10 @@ impl Exercise {
             Ok(Err(payload)) => self.fail_after_panic(&thread_name, payload),
             Err(RecvTimeoutError::Timeout) => self.fail_after_timeout(&thread_name),
             Err(RecvTimeoutError::Disconnected) => {
-                panic!("kit: the test thread for exercise {} vanished", self.info.id)
+                panic!(
+                    "kit: the test thread for exercise {} vanished",
+                    self.info.id
+                )
             }
         }
     }

@@ -74,7 +74,10 @@ impl Program {
             let edit = stderr
                 .lines()
                 .take_while(|l| !l.contains("not yet implemented"))
-                .filter_map(|l| l.split_once("panicked at ").map(|(_, at)| at.trim_end_matches(':')))
+                .filter_map(|l| {
+                    l.split_once("panicked at ")
+                        .map(|(_, at)| at.trim_end_matches(':'))
+                })
                 .last()
                 .map(|at| format!("edit: {at}\n"))
                 .unwrap_or_default();

@@ -30,6 +30,42 @@ fn exercise(id: &str) -> kit::Exercise {
 /// not running at the same time.
 const PATIENCE: Duration = Duration::from_secs(2);
 
+/// Makes calls finish in reverse index order: call `i` returns only after call `i + 1` has
+/// returned, and a little later, so results are produced from the highest index down.
+struct Backwards {
+    n: usize,
+    finished: std::sync::Mutex<usize>,
+    changed: std::sync::Condvar,
+}
+
+impl Backwards {
+    fn new(n: usize) -> Backwards {
+        Backwards {
+            n,
+            finished: std::sync::Mutex::new(0),
+            changed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Wait until every call with a higher index has finished (at most `PATIENCE`: if the
+    /// calls do not run at once, other tests say so), then return `i`.
+    fn finish_after_the_next(&self, i: usize) -> usize {
+        let higher = self.n - 1 - i;
+        let guard = self.finished.lock().unwrap();
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, PATIENCE, |f| *f < higher)
+            .unwrap();
+        drop(guard);
+        // Give the call that just finished time to deliver its result before this one does.
+        thread::sleep(Duration::from_millis(15));
+        let mut finished = self.finished.lock().unwrap();
+        *finished += 1;
+        self.changed.notify_all();
+        i
+    }
+}
+
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
@@ -58,7 +94,7 @@ fn ex00_1_every_item_runs_on_its_own_thread_at_once() {
             let seen = map_scoped(&items, |_| (gate.arrive(), thread::current().id()));
             assert!(
                 seen.iter().all(|(met, _)| *met),
-                "the 6 calls to `f` did not all run at the same time (at most {} were waiting together): \
+                "the 6 calls to `f` did not all run at the same time (the most ever running together: {}): \
                  spawn every thread first, then join them",
                 gate.max_waiting()
             );
@@ -76,8 +112,23 @@ fn ex00_2_every_result_once_sorted_by_thread() {
     exercise("00.2").run(|| {
         let got = gather(8, |i| i * 10);
         let want: Vec<(usize, usize)> = (0..8).map(|i| (i, i * 10)).collect();
-        assert_eq!(got, want);
+        assert_eq!(got, want, "one (i, work(i)) per thread, sorted by i");
         assert!(gather(0, |i| i).is_empty(), "zero threads, zero results");
+    });
+}
+
+#[test]
+fn ex00_2_results_are_sorted_even_when_threads_finish_backwards() {
+    exercise("00.2").run(|| {
+        let order = Arc::new(Backwards::new(6));
+        let probe = Arc::clone(&order);
+        let got = gather(6, move |i| probe.finish_after_the_next(i));
+        let want: Vec<(usize, usize)> = (0..6).map(|i| (i, i)).collect();
+        assert_eq!(
+            got, want,
+            "the threads finished from 5 down to 0, so they pushed in that order: sort the \
+             results by index before returning them"
+        );
     });
 }
 
@@ -89,13 +140,13 @@ fn ex00_2_the_lock_is_not_held_while_working() {
             let gate = Arc::new(Gate::new(5, PATIENCE));
             let probe = Arc::clone(&gate);
             let got = gather(5, move |i| (i, probe.arrive(), thread::current().id()));
+            let threads: HashSet<_> = got.iter().map(|(_, (_, _, id))| *id).collect();
+            assert_eq!(threads.len(), 5, "each index should run on a thread of its own");
             assert!(
                 got.iter().all(|(_, (_, met, _))| *met),
                 "the 5 calls to `work` did not run at the same time: compute `work(i)` first, \
                  then lock only to push (`v.lock().unwrap().push((i, work(i)))` computes while locked)"
             );
-            let threads: HashSet<_> = got.iter().map(|(_, (_, _, id))| *id).collect();
-            assert_eq!(threads.len(), 5, "each index should run on a thread of its own");
             assert!(got.iter().all(|(i, (j, _, _))| i == j), "results paired with the wrong index");
         });
 }
@@ -103,34 +154,61 @@ fn ex00_2_the_lock_is_not_held_while_working() {
 // ---------------------------------------------------------------------------------------
 // 00.3 fan-out, close by drop
 
-const RESULTS_NEVER_END: &str = "the results channel never ends: a `Sender` is still alive — \
-     the one you created the channel with, or a clone kept outside the workers";
+const RESULTS_NEVER_END: &str = "the results channel never ends: one of its `Sender`s is still \
+     alive — the one you created the channel with, or a clone kept outside the workers";
+
+const FEEDER_DEADLOCK: &str = "with bounded channels, one thread that first sends every job and only \
+     then reads results blocks forever: feed the jobs from a thread of its own";
+
+/// Exercise 00.3, with every likely cause of a hang listed.
+fn exercise_00_3() -> kit::Exercise {
+    exercise("00.3")
+        .hangs_if(RESULTS_NEVER_END)
+        .hangs_if(JOBS_NEVER_END)
+        .hangs_if(FEEDER_DEADLOCK)
+}
+
+const JOBS_NEVER_END: &str = "the workers never finish: a `Sender` of the jobs channel is still \
+     alive, so `for job in job_rx` never sees the end — drop it once every job is sent";
 
 #[test]
 fn ex00_3_every_job_once_in_index_order() {
-    exercise("00.3").hangs_if(RESULTS_NEVER_END).run(|| {
+    exercise_00_3().run(|| {
         let jobs: Vec<String> = (0..50).map(|i| "x".repeat(i % 7)).collect();
         let got = fan_out(jobs, 4, |s| s.len());
         let want: Vec<(usize, usize)> = (0..50).map(|i| (i, i % 7)).collect();
-        assert_eq!(got, want);
+        assert_eq!(got, want, "one (index, result) per job, sorted by index");
+    });
+}
+
+#[test]
+fn ex00_3_results_are_sorted_even_when_jobs_finish_backwards() {
+    exercise_00_3().run(|| {
+        let order = Backwards::new(4);
+        let got = fan_out((0..4).collect(), 4, |i: usize| {
+            order.finish_after_the_next(i)
+        });
+        assert_eq!(
+            got,
+            vec![(0, 0), (1, 1), (2, 2), (3, 3)],
+            "the jobs finished from 3 down to 0, so their results arrived in that order: sort \
+             them by index before returning them"
+        );
     });
 }
 
 #[test]
 fn ex00_3_one_worker_and_many_jobs_do_not_deadlock() {
-    exercise("00.3")
-        .hangs_if(RESULTS_NEVER_END)
-        .hangs_if("with bounded channels, one thread that first sends every job and only then reads results blocks forever: feed from a thread of its own")
-        .run(|| {
-            let got = fan_out((0..200).collect(), 1, |n: u32| n * 2);
-            assert_eq!(got.len(), 200);
-            assert!(got.iter().all(|(i, v)| *v == 2 * *i as u32));
-        });
+    exercise_00_3().run(|| {
+        let got = fan_out((0..200).collect(), 1, |n: u32| n * 2);
+        assert_eq!(got.len(), 200);
+        assert!(got.iter().all(|(i, v)| *v == 2 * *i as u32));
+    });
 }
 
 #[test]
 fn ex00_3_exactly_n_workers_share_the_jobs() {
-    exercise("00.3").hangs_if(RESULTS_NEVER_END).run(|| {
+    exercise_00_3().run(|| {
         let gate = Gate::new(3, PATIENCE);
         let gauge = HighWater::new();
         let caller = thread::current().id();
@@ -146,7 +224,7 @@ fn ex00_3_exactly_n_workers_share_the_jobs() {
         );
         assert!(
             gauge.max() <= 3,
-            "{} jobs ran at once with 3 workers: one thread per job is not a worker pool",
+            "{} jobs ran at once with 3 workers: more threads take jobs than there are workers",
             gauge.max()
         );
         let threads: HashSet<_> = got.iter().map(|(_, (_, _, id))| *id).collect();
@@ -197,7 +275,8 @@ fn ex00_4_takes_quotes_from_both_until_both_close() {
         assert_eq!(
             start.elapsed(),
             ms(50),
-            "both feeds were closed at t=50ms; the collection should end then, not at the deadline"
+            "the primary feed closed at t=35ms and the backup at t=50ms: the collection should end \
+             exactly at 50ms — not when the first feed closes, and not at the deadline"
         );
     });
 }
@@ -288,6 +367,12 @@ fn ex00_5_cancellation_stops_workers_in_the_middle_of_a_unit() {
         });
         let reports = run_workers(vec![1, 5, 2, 4], ms(10), token).await;
         assert_eq!(
+            start.elapsed(),
+            ms(25),
+            "the token was cancelled at t=25ms: a unit in progress must be cut short, not finished \
+             — race each unit against `token.cancelled()` in `select!`"
+        );
+        assert_eq!(
             reports,
             vec![
                 report(0, 1, false),
@@ -296,11 +381,6 @@ fn ex00_5_cancellation_stops_workers_in_the_middle_of_a_unit() {
                 report(3, 2, true)
             ],
             "at t=25ms workers 0 and 2 had finished; 1 and 3 had done 2 units and were half-way through a third"
-        );
-        assert_eq!(
-            start.elapsed(),
-            ms(25),
-            "the token was cancelled at t=25ms; waiting for the current unit to end is not prompt"
         );
     });
 }

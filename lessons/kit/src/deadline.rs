@@ -83,6 +83,15 @@ impl Exercise {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        self.run_on_thread(body, false)
+    }
+
+    #[track_caller]
+    fn run_on_thread<R, F>(&self, body: F, is_async: bool) -> R
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
         install_panic_hook();
         let thread_name = harness_thread_name(&self.info.id);
         let (tx, rx) = mpsc::channel();
@@ -97,7 +106,7 @@ impl Exercise {
         match rx.recv_timeout(self.deadline) {
             Ok(Ok(value)) => value,
             Ok(Err(payload)) => self.fail_after_panic(&thread_name, payload),
-            Err(RecvTimeoutError::Timeout) => self.fail_after_timeout(&thread_name),
+            Err(RecvTimeoutError::Timeout) => self.fail_after_timeout(&thread_name, is_async),
             Err(RecvTimeoutError::Disconnected) => {
                 panic!(
                     "kit: the test thread for exercise {} vanished",
@@ -116,18 +125,21 @@ impl Exercise {
         Fut: Future + 'static,
         Fut::Output: Send + 'static,
     {
-        self.run(move || {
-            let runtime = crate::runtime::paused_runtime();
-            let output = runtime.block_on(async move {
-                match tokio::time::timeout(VIRTUAL_DEADLINE, make()).await {
-                    Ok(output) => output,
-                    Err(_) => panic::panic_any(VIRTUAL_TIMEOUT),
-                }
-            });
-            // Tasks the body left behind are dropped here; a learner's task that ignores
-            // cancellation cannot delay the result, which the caller already has.
-            output
-        })
+        self.run_on_thread(
+            move || {
+                let runtime = crate::runtime::paused_runtime();
+                let output = runtime.block_on(async move {
+                    match tokio::time::timeout(VIRTUAL_DEADLINE, make()).await {
+                        Ok(output) => output,
+                        Err(_) => panic::panic_any(VIRTUAL_TIMEOUT),
+                    }
+                });
+                // Tasks the body left behind are dropped here; a learner's task that ignores
+                // cancellation cannot delay the result, which the caller already has.
+                output
+            },
+            true,
+        )
     }
 
     #[track_caller]
@@ -156,16 +168,22 @@ impl Exercise {
     }
 
     #[track_caller]
-    fn fail_after_timeout(&self, thread_name: &str) -> ! {
+    fn fail_after_timeout(&self, thread_name: &str, is_async: bool) -> ! {
         if let Some(text) = self.not_done_message(None, thread_name) {
             panic!("{text}");
         }
+        let general = if is_async {
+            "  - a busy loop: async code that never reaches an `.await`, or a loop that polls \
+             something that is always ready\n  \
+             - a blocking call (std::thread::sleep, a std lock or channel) inside async code\n"
+        } else {
+            "  - a deadlock: threads waiting for each other, or for a channel whose senders are all \
+             still alive\n  \
+             - a loop that never ends\n"
+        };
         panic!(
             "exercise {id} timed out: the test did not finish within {secs} s of real time.\n\
-             Likely causes:\n{causes}  - a busy loop: async code that never reaches an `.await`, or a loop that polls without waiting\n  \
-             - a blocking call (std::thread::sleep, a std lock or channel) inside async code\n  \
-             - a deadlock between threads\n\
-             {where_}",
+             Likely causes:\n{causes}{general}{where_}",
             id = self.info.id,
             secs = self.deadline.as_secs(),
             causes = self.causes_list(),
@@ -275,35 +293,44 @@ fn recorded_todos() -> Recorded {
     TODOS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-/// Remember every unfinished-exercise panic and the thread it happened on, then print the
-/// panic as usual (the learner should see where it happened).
+/// Remember every unfinished-exercise panic and the thread it happened on, and print
+/// panics briefly.
+///
+/// A `todo!` on a harness thread is not printed at all: the harness reports it, with its
+/// location, as "exercise NN.k is not done yet". Every other panic is printed in two lines
+/// — where, and the message — without a backtrace even when `RUST_BACKTRACE` is set: the
+/// frames would be tokio's and the harness's, not the learner's. `KIT_BACKTRACE=1` brings
+/// back the standard hook, for maintainers.
 fn install_panic_hook() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
+        let standard = std::env::var_os("KIT_BACKTRACE").is_some_and(|v| v != "0");
         panic::set_hook(Box::new(move |info| {
-            let message = info
-                .payload()
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| info.payload().downcast_ref::<String>().cloned());
-            if let Some(message) = message {
-                if message == VIRTUAL_TIMEOUT {
-                    return; // the harness explains this one itself
-                }
-                if parse_todo(&message).is_some() {
-                    let thread = thread::current().name().map(str::to_string);
-                    let location = info
-                        .location()
-                        .map(|l| format!("{}:{}", l.file(), l.line()))
-                        .unwrap_or_default();
-                    TODOS
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push((thread, message, location));
+            let message = crate::runtime::panic_message(info);
+            if message == VIRTUAL_TIMEOUT {
+                return; // the harness explains this one itself
+            }
+            let thread = thread::current().name().map(str::to_string);
+            if parse_todo(&message).is_some() {
+                let location = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                let on_harness = thread.as_deref().unwrap_or("").starts_with(THREAD_PREFIX);
+                TODOS
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((thread, message, location));
+                if on_harness {
+                    return;
                 }
             }
-            previous(info);
+            if standard {
+                previous(info);
+            } else {
+                crate::runtime::print_brief(info);
+            }
         }));
     });
 }

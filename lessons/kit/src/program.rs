@@ -120,8 +120,18 @@ macro_rules! assert_program_snapshot {
             "Recorded from the reference solution. Never accept a new version of this file: \
              change your code until the program prints this.",
         );
-        settings.bind(|| {
-            $crate::insta::assert_snapshot!($name, $output);
-        });
+        let output = $output;
+        let compared = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| {
+            settings.bind(|| {
+                $crate::insta::assert_snapshot!($name, output);
+            })
+        }));
+        if compared.is_err() {
+            panic!(
+                "the lesson program's output differs from the reference solution's: the diff above \
+                 shows `-` for what the reference printed and `+` for what yours printed.\n\
+                 Change your code, not the snapshot (never run `cargo insta accept` here)."
+            );
+        }
     }};
 }

@@ -64,18 +64,27 @@ pub fn watchdog(lesson: &str, limit: Duration) {
 /// not fifty frames of runtime internals. The format is the standard one, so an
 /// unfinished exercise's `todo!` is still recognised by the tests.
 pub fn brief_panics() {
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "(a panic without a message)".to_string());
-        let location = info
-            .location()
-            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
-            .unwrap_or_default();
-        let name = thread::current().name().unwrap_or("<unnamed>").to_string();
-        eprintln!("thread '{name}' panicked at {location}:\n{message}");
-    }));
+    std::panic::set_hook(Box::new(print_brief));
+}
+
+/// A panic's message, whatever its payload type.
+pub(crate) fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
+    info.payload()
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(a panic without a message)".to_string())
+}
+
+/// Print a panic as the standard hook does, minus the backtrace.
+pub(crate) fn print_brief(info: &std::panic::PanicHookInfo<'_>) {
+    let location = info
+        .location()
+        .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+        .unwrap_or_default();
+    let name = thread::current().name().unwrap_or("<unnamed>").to_string();
+    eprintln!(
+        "thread '{name}' panicked at {location}:\n{}",
+        panic_message(info)
+    );
 }

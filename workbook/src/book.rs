@@ -31,13 +31,18 @@ pub fn run(root: &Path, port: u16, no_serve: bool) -> Result<ExitCode, String> {
         )
     })?;
     println!("The book is at http://127.0.0.1:{port}/ (Ctrl-C stops the server)");
+    serve(listener, out);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Serve the files under `dir` on `listener`, one thread per connection, forever.
+pub fn serve(listener: TcpListener, dir: PathBuf) {
     for stream in listener.incoming().flatten() {
-        let out = out.clone();
+        let dir = dir.clone();
         thread::spawn(move || {
-            let _ = serve_one(stream, &out);
+            let _ = serve_one(stream, &dir);
         });
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Build the book into its build directory and return that directory.

@@ -1,11 +1,13 @@
 //! The lessons in the workspace, and running their tests.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::spinner::Spinner;
+
 /// One lesson crate.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lesson {
     /// `"01"`.
     pub number: String,
@@ -17,6 +19,27 @@ impl Lesson {
     /// `lesson-01`.
     pub fn package(&self) -> String {
         format!("lesson-{}", self.number)
+    }
+
+    /// `<root>/lessons/01-actors`.
+    pub fn dir(&self, root: &Path) -> PathBuf {
+        root.join("lessons").join(&self.slug)
+    }
+
+    /// The chapter that goes with this lesson.
+    pub fn chapter(&self, root: &Path) -> Result<kit::Chapter, String> {
+        kit::Chapter::load(root, &self.number)
+    }
+
+    /// The files the learner edits: one per `pub mod NAME;` in `src/lib.rs`.
+    pub fn exercise_files(&self, root: &Path) -> Vec<PathBuf> {
+        let src = self.dir(root).join("src");
+        let lib = fs::read_to_string(src.join("lib.rs")).unwrap_or_default();
+        lib.lines()
+            .filter_map(|l| l.trim().strip_prefix("pub mod "))
+            .filter_map(|rest| rest.strip_suffix(';'))
+            .map(|name| src.join(format!("{}.rs", name.trim())))
+            .collect()
     }
 }
 
@@ -63,22 +86,65 @@ impl TestRun {
     pub fn exercise_tests(&self) -> impl Iterator<Item = &(String, Outcome)> {
         self.tests.iter().filter(|(name, _)| is_exercise_test(name))
     }
+
+    /// What a failed test printed: the block under `---- NAME stdout ----`.
+    pub fn failure_message(&self, test: &str) -> Option<String> {
+        let header = format!("---- {test} stdout ----");
+        let start = self.log.find(&header)? + header.len();
+        let rest = &self.log[start..];
+        let end = [rest.find("\n---- "), rest.find("\nfailures:\n")]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(rest.len());
+        Some(rest[..end].trim().to_string())
+    }
+
+    /// The compiler's first error, if the lesson did not compile.
+    pub fn compile_error(&self) -> Option<String> {
+        if self.compiled {
+            return None;
+        }
+        let lines: Vec<&str> = self.log.lines().collect();
+        let start = lines
+            .iter()
+            .position(|l| l.starts_with("error[") || l.starts_with("error:"))?;
+        let end = lines[start + 1..]
+            .iter()
+            .position(|l| l.starts_with("error") || l.starts_with("warning:"))
+            .map(|i| start + 1 + i)
+            .unwrap_or(lines.len());
+        Some(
+            lines[start..end.min(start + 40)]
+                .join("\n")
+                .trim_end()
+                .to_string(),
+        )
+    }
 }
 
 /// Whether a test name is an exercise test: `exNN_k_…`.
 pub fn is_exercise_test(name: &str) -> bool {
-    let name = name.rsplit("::").next().unwrap_or(name);
-    let Some(rest) = name.strip_prefix("ex") else {
-        return false;
-    };
-    let bytes = rest.as_bytes();
-    bytes.len() > 4 && bytes[0].is_ascii_digit() && bytes[1].is_ascii_digit() && bytes[2] == b'_'
+    exercise_of(name).is_some()
 }
 
-/// Run `cargo test -p lesson-NN [--features solution]` and collect every test's outcome.
+/// `ex01_2_ask_replies` → `"01.2"`.
+pub fn exercise_of(test: &str) -> Option<String> {
+    let name = test.rsplit("::").next().unwrap_or(test);
+    let rest = name.strip_prefix("ex")?;
+    let mut parts = rest.splitn(3, '_');
+    let lesson = parts.next()?;
+    let k = parts.next()?;
+    parts.next()?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (lesson.len() == 2 && digits(lesson) && digits(k)).then(|| format!("{lesson}.{k}"))
+}
+
+/// Run `cargo test -p lesson-NN [--features solution]` and collect every test's outcome,
+/// with a spinner while it runs.
 pub fn run_tests(root: &Path, lesson: &Lesson, solution: bool) -> Result<TestRun, String> {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.current_dir(root).args([
+    cmd.current_dir(root).env("RUST_BACKTRACE", "0").args([
         "test",
         "--color",
         "never",
@@ -89,7 +155,15 @@ pub fn run_tests(root: &Path, lesson: &Lesson, solution: bool) -> Result<TestRun
     if solution {
         cmd.args(["--features", "solution"]);
     }
-    let output = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let what = if solution {
+        "the reference solution of"
+    } else {
+        "the tests of"
+    };
+    let output = {
+        let _spinner = Spinner::start(&format!("running {what} lesson {}", lesson.number));
+        cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?
+    };
     let log = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stderr),
@@ -116,4 +190,40 @@ pub fn run_tests(root: &Path, lesson: &Lesson, solution: bool) -> Result<TestRun
         run.tests.push((name.trim().to_string(), outcome));
     }
     Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_names_map_to_exercises() {
+        assert_eq!(exercise_of("ex01_2_ask_replies").as_deref(), Some("01.2"));
+        assert_eq!(exercise_of("ex00_10_x").as_deref(), Some("00.10"));
+        assert_eq!(exercise_of("program_output_matches_the_reference"), None);
+        assert_eq!(exercise_of("ex01_2"), None);
+    }
+
+    #[test]
+    fn failure_blocks_and_compile_errors_are_found() {
+        let run = TestRun {
+            compiled: true,
+            tests: vec![],
+            log: "---- ex01_1_a stdout ----\nfirst\nline\n\n---- ex01_2_b stdout ----\nsecond\n\nfailures:\n    ex01_1_a\n".into(),
+        };
+        assert_eq!(
+            run.failure_message("ex01_1_a").as_deref(),
+            Some("first\nline")
+        );
+        assert_eq!(run.failure_message("ex01_2_b").as_deref(), Some("second"));
+        let broken = TestRun {
+            compiled: false,
+            tests: vec![],
+            log: "   Compiling x\nerror[E0308]: mismatched types\n --> src/a.rs:1:1\n\nerror: could not compile `x`\n".into(),
+        };
+        assert_eq!(
+            broken.compile_error().as_deref(),
+            Some("error[E0308]: mismatched types\n --> src/a.rs:1:1")
+        );
+    }
 }

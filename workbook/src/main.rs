@@ -1,11 +1,15 @@
 //! `workbook`: the companion to the book.
 //!
 //! Run it as `cargo workbook <command>` (an alias in `.cargo/config.toml` for
-//! `cargo run --quiet -p workbook --`).
+//! `cargo run --quiet -p workbook --`). With no command it runs `next`.
 
 mod book;
+mod browser;
 mod checkbook;
+mod learner;
 mod lessons;
+mod progress;
+mod spinner;
 mod verify;
 
 use std::path::PathBuf;
@@ -16,16 +20,48 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(
     name = "workbook",
-    about = "The companion to the concurrency workbook",
-    version
+    version,
+    about = "The companion to the concurrency workbook: your progress, the next exercise, hints, the book.",
+    after_help = "With no command, `workbook` runs `next`."
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Find the first lesson that is not done, run its tests, and show the next exercise.
+    Next,
+    /// Run one lesson's tests and show its first failing exercise.
+    Check {
+        /// The lesson number, e.g. 01.
+        lesson: String,
+    },
+    /// Every lesson's progress, from the last test runs.
+    Status {
+        /// Run every lesson's tests again first.
+        #[arg(long)]
+        refresh: bool,
+    },
+    /// Show an exercise's hints, one at a time.
+    Hint {
+        /// The exercise, e.g. 01.3.
+        exercise: String,
+    },
+    /// Check the current lesson again each time one of its exercise files is saved.
+    Watch {
+        /// The lesson number; by default the first lesson that is not done.
+        lesson: Option<String>,
+    },
+    /// Put a lesson's exercise files back to the skeleton (asks first).
+    Reset {
+        /// The lesson number, e.g. 01.
+        lesson: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Build the book and serve it on 127.0.0.1.
     Book {
         /// The port to serve on.
@@ -44,6 +80,28 @@ enum Command {
     /// For maintainers and CI: every `{{#include}}` in the book resolves, and every link
     /// between pages points at a page (and heading) that exists.
     CheckBook,
+    /// For maintainers and CI: load the built book in headless Chromium and check that it
+    /// works (styled admonitions, hints that open, search, no console errors).
+    BrowserCheck {
+        /// The Chromium binary.
+        #[arg(long, default_value = "chromium")]
+        chromium: PathBuf,
+    },
+}
+
+/// Why a command stopped.
+#[derive(Debug)]
+pub enum Error {
+    /// The command line named something that does not exist (exit code 2).
+    Usage(String),
+    /// Something went wrong while doing the work (exit code 1).
+    Failed(String),
+}
+
+impl From<String> for Error {
+    fn from(message: String) -> Error {
+        Error::Failed(message)
+    }
 }
 
 fn main() -> ExitCode {
@@ -55,14 +113,25 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match cli.command {
-        Command::Book { port, no_serve } => book::run(&root, port, no_serve),
+    let result = match cli.command.unwrap_or(Command::Next) {
+        Command::Next => learner::next(&root),
+        Command::Check { lesson } => learner::check(&root, &lesson),
+        Command::Status { refresh } => learner::status(&root, refresh),
+        Command::Hint { exercise } => learner::hint(&root, &exercise),
+        Command::Watch { lesson } => learner::watch(&root, lesson.as_deref()),
+        Command::Reset { lesson, yes } => learner::reset(&root, &lesson, yes),
+        Command::Book { port, no_serve } => book::run(&root, port, no_serve).map_err(Error::from),
         Command::Verify { lessons } => verify::run(&root, &lessons),
-        Command::CheckBook => checkbook::run(&root),
+        Command::CheckBook => checkbook::run(&root).map_err(Error::from),
+        Command::BrowserCheck { chromium } => browser::run(&root, &chromium).map_err(Error::from),
     };
     match result {
         Ok(code) => code,
-        Err(e) => {
+        Err(Error::Usage(e)) => {
+            eprintln!("workbook: {e}");
+            ExitCode::from(2)
+        }
+        Err(Error::Failed(e)) => {
             eprintln!("workbook: {e}");
             ExitCode::FAILURE
         }
@@ -78,7 +147,9 @@ fn find_root() -> Result<PathBuf, String> {
         .find(|d| d.join("book.toml").is_file() && d.join("lessons").is_dir())
         .map(PathBuf::from)
         .ok_or_else(|| {
-            "not inside the workbook: run this from the repository's directory (the one with book.toml)"
-                .to_string()
+            format!(
+                "{} is not inside the workbook: run this from the repository's directory (the one with book.toml and lessons/)",
+                cwd.display()
+            )
         })
 }

@@ -9,32 +9,27 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::Error;
 use crate::lessons::{self, Outcome};
 
-pub fn run(root: &Path, only: &[String]) -> Result<ExitCode, String> {
-    let all = lessons::discover(root)?;
+pub fn run(root: &Path, only: &[String]) -> Result<ExitCode, Error> {
+    let mut chosen = Vec::new();
     for n in only {
-        if !all.iter().any(|l| &l.number == n) {
-            let valid: Vec<_> = all.iter().map(|l| l.number.as_str()).collect();
-            return Err(format!(
-                "no lesson {n}; the lessons are {}",
-                valid.join(", ")
-            ));
-        }
+        chosen.push(crate::learner::find_lesson(root, n)?);
     }
-    let chosen: Vec<_> = all
-        .into_iter()
-        .filter(|l| only.is_empty() || only.contains(&l.number))
-        .collect();
+    if chosen.is_empty() {
+        chosen = lessons::discover(root)?;
+    }
 
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     for lesson in &chosen {
-        eprintln!("verify: lesson {} — reference…", lesson.number);
         let reference = lessons::run_tests(root, lesson, true)?;
-        eprintln!("verify: lesson {} — skeleton…", lesson.number);
         let skeleton = lessons::run_tests(root, lesson, false)?;
-        let chapter_ids = chapter_exercises(root, &lesson.number);
+        let chapter_ids: Vec<String> = lesson
+            .chapter(root)
+            .map(|c| c.exercises.iter().map(|e| e.id.clone()).collect())
+            .unwrap_or_default();
 
         let mut lesson_problems = Vec::new();
         // The reference.
@@ -89,7 +84,7 @@ pub fn run(root: &Path, only: &[String]) -> Result<ExitCode, String> {
         // The chapter's exercises against the tests.
         let tested: BTreeSet<String> = reference
             .exercise_tests()
-            .map(|(n, _)| exercise_of(n))
+            .filter_map(|(n, _)| lessons::exercise_of(n))
             .collect();
         let untested: Vec<_> = chapter_ids
             .iter()
@@ -151,38 +146,6 @@ pub fn run(root: &Path, only: &[String]) -> Result<ExitCode, String> {
     }
 }
 
-/// `ex01_2_ask_replies` → `"01.2"`.
-fn exercise_of(test: &str) -> String {
-    let name = test.rsplit("::").next().unwrap_or(test);
-    let mut parts = name.trim_start_matches("ex").splitn(3, '_');
-    let lesson = parts.next().unwrap_or("");
-    let k = parts.next().unwrap_or("");
-    format!("{lesson}.{k}")
-}
-
-/// The exercise ids in a lesson's chapter headings.
-fn chapter_exercises(root: &Path, number: &str) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(root.join("book")) else {
-        return Vec::new();
-    };
-    let prefix = format!("{number}-");
-    let heading =
-        regex_lite::Regex::new(r"^#{2,4}\s+Exercise\s+(\d{2}\.\d+):").expect("valid regex");
-    entries
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with(&prefix) && name.ends_with(".md")
-        })
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .flat_map(|text| {
-            text.lines()
-                .filter_map(|l| heading.captures(l).map(|c| c[1].to_string()))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
@@ -216,20 +179,5 @@ pub fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
     );
     for row in rows {
         line(row.iter().map(String::as_str).collect());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn test_names_map_to_exercises() {
-        assert_eq!(exercise_of("ex01_2_ask_replies"), "01.2");
-        assert_eq!(exercise_of("ex00_10_x"), "00.10");
-        assert!(lessons::is_exercise_test("ex01_2_ask"));
-        assert!(!lessons::is_exercise_test(
-            "program_output_matches_the_reference"
-        ));
     }
 }

@@ -28,6 +28,20 @@ pub struct ExerciseInfo {
     pub title: String,
     /// The HTML anchor of the heading, e.g. `"ex-01-2"`.
     pub anchor: String,
+    /// The exercise file named on the first `File: \`…\`` line after the heading.
+    pub file: Option<String>,
+    /// The exercise's hints, in order: every ```` ```admonish tip ```` block between its
+    /// heading and the next heading of the same level or higher.
+    pub hints: Vec<Hint>,
+}
+
+/// One collapsible hint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hint {
+    /// The block's `title="…"`, e.g. `"Hint 2"`.
+    pub title: String,
+    /// The markdown inside the block.
+    pub body: String,
 }
 
 impl Chapter {
@@ -54,7 +68,7 @@ impl Chapter {
             .unwrap_or(file)
             .trim()
             .to_string();
-        let exercises = text.lines().filter_map(parse_exercise_heading).collect();
+        let exercises = parse_exercises(text);
         Chapter {
             file: file.to_string(),
             title,
@@ -105,6 +119,68 @@ fn find_chapter(book: &Path, number: &str) -> Option<PathBuf> {
     found.into_iter().next()
 }
 
+/// Every exercise heading, with the hints that follow it.
+fn parse_exercises(text: &str) -> Vec<ExerciseInfo> {
+    let mut exercises: Vec<ExerciseInfo> = Vec::new();
+    // The heading level of the exercise we are inside, if any.
+    let mut inside: Option<usize> = None;
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") && !trimmed.starts_with("```admonish") {
+            // An ordinary code block: its lines are not headings, even if they start with `#`.
+            for inner in lines.by_ref() {
+                if inner.trim_start().starts_with("```") {
+                    break;
+                }
+            }
+            continue;
+        }
+        let level = line.chars().take_while(|&c| c == '#').count();
+        if level > 0 && line[level..].starts_with(' ') {
+            if let Some(ex) = parse_exercise_heading(line) {
+                exercises.push(ex);
+                inside = Some(level);
+            } else if inside.is_some_and(|l| level <= l) {
+                inside = None;
+            }
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("File: `")
+            && let Some(ex) = exercises.last_mut().filter(|_| inside.is_some())
+            && ex.file.is_none()
+        {
+            ex.file = rest.split_once('`').map(|(f, _)| f.to_string());
+        }
+        let Some(fence) = line.trim_start().strip_prefix("```admonish") else {
+            continue;
+        };
+        let kind = fence.split_whitespace().next().unwrap_or("");
+        let mut body = Vec::new();
+        for inner in lines.by_ref() {
+            if inner.trim_start().starts_with("```") {
+                break;
+            }
+            body.push(inner);
+        }
+        if kind != "tip" || inside.is_none() {
+            continue;
+        }
+        let title = fence
+            .split_once("title=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(t, _)| t.to_string())
+            .unwrap_or_else(|| "Hint".to_string());
+        if let Some(ex) = exercises.last_mut() {
+            ex.hints.push(Hint {
+                title,
+                body: body.join("\n").trim().to_string(),
+            });
+        }
+    }
+    exercises
+}
+
 /// `## Exercise 01.2: Request and reply {#ex-01-2}` → id, title, anchor.
 pub(crate) fn parse_exercise_heading(line: &str) -> Option<ExerciseInfo> {
     let re = regex_lite::Regex::new(
@@ -118,7 +194,13 @@ pub(crate) fn parse_exercise_heading(line: &str) -> Option<ExerciseInfo> {
         Some(a) => a.as_str().to_string(),
         None => mdbook_anchor(&format!("Exercise {id}: {title}")),
     };
-    Some(ExerciseInfo { id, title, anchor })
+    Some(ExerciseInfo {
+        id,
+        title,
+        anchor,
+        file: None,
+        hints: Vec::new(),
+    })
 }
 
 /// The id mdBook gives a heading without an explicit one.
@@ -152,5 +234,24 @@ mod tests {
         assert_eq!(ch.exercises[0].anchor, "ex-01-1");
         assert_eq!(ch.exercises[1].anchor, "exercise-012-ask");
         assert_eq!(ch.html_page(), "01-actors.html");
+    }
+
+    #[test]
+    fn hints_belong_to_the_exercise_above_them() {
+        let text = "# T\n## Exercise 01.1: A {#ex-01-1}\n\nFile: `src/a.rs`.\n```admonish tip collapsible=true title=\"Hint 1\"\nfirst\n```\n\
+                    ```admonish warning\nnot a hint\n```\n### Sub\n```admonish tip title=\"Hint 2\"\nsecond\n```\n\
+                    ```sh\n# a comment, not a heading\n```\n```admonish tip title=\"Hint 3\"\nthird\n```\n\
+                    ## Running\n```admonish tip title=\"Not a hint\"\nx\n```\n## Exercise 01.2: B\n";
+        let ch = Chapter::parse("book/01-a.md", "01", text);
+        let titles: Vec<_> = ch.exercises[0]
+            .hints
+            .iter()
+            .map(|h| h.title.as_str())
+            .collect();
+        assert_eq!(titles, ["Hint 1", "Hint 2", "Hint 3"]);
+        assert_eq!(ch.exercises[0].hints[0].body, "first");
+        assert!(ch.exercises[1].hints.is_empty());
+        assert_eq!(ch.exercises[0].file.as_deref(), Some("src/a.rs"));
+        assert_eq!(ch.exercises[1].file, None);
     }
 }

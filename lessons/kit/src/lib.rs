@@ -19,7 +19,7 @@ mod gate;
 mod program;
 mod runtime;
 
-pub use chapter::{Chapter, ExerciseInfo};
+pub use chapter::{Chapter, ExerciseInfo, Hint};
 pub use deadline::Exercise;
 pub use gate::{Gate, HighWater, HighWaterGuard};
 pub use program::Program;

@@ -1,0 +1,408 @@
+//! `workbook browser-check`: the book as a reader gets it, in a real browser.
+//!
+//! Builds the book, serves it on 127.0.0.1 (a port the OS picks), starts headless
+//! Chromium with its DevTools port open, and drives it over the Chrome DevTools Protocol:
+//! a websocket carrying JSON commands (`Page.navigate`, `Runtime.evaluate`, …) and events
+//! (`Runtime.exceptionThrown`, console calls). It checks, on every chapter:
+//! - the page loads and logs no error to the console;
+//! - admonitions are styled by the admonish stylesheet (a coloured left border);
+//! - a collapsible hint starts closed and opens when its title is clicked;
+//!
+//! and once: that the book's search finds a word from a chapter. It saves a screenshot of
+//! one chapter as `target/book-screenshot.png`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tungstenite::{Message, WebSocket, stream::MaybeTlsStream};
+
+/// Pages that must work, and a chapter page to photograph.
+const PAGES: [&str; 4] = [
+    "introduction.html",
+    "00-foundations.html",
+    "01-actors.html",
+    "appendix-go-to-rust.html",
+];
+const SCREENSHOT_OF: &str = "01-actors.html";
+/// A word that appears in a chapter (01, "Supervision") and must be found by search.
+const SEARCH_FOR: &str = "supervisor";
+
+pub fn run(root: &Path, chromium: &Path) -> Result<ExitCode, String> {
+    let out = crate::book::build(root)?;
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    thread::spawn(move || crate::book::serve(listener, out));
+    let base = format!("http://127.0.0.1:{port}");
+
+    let profile = std::env::temp_dir().join(format!("workbook-chromium-{}", std::process::id()));
+    let mut browser = Browser::launch(chromium, &profile)?;
+    let result = check_pages(
+        &mut browser,
+        &base,
+        &root.join("target").join("book-screenshot.png"),
+    );
+    browser.close();
+    let _ = std::fs::remove_dir_all(&profile);
+
+    let problems = result?;
+    if problems.is_empty() {
+        println!(
+            "browser: {} pages load without console errors; admonitions styled; hints open; search works",
+            PAGES.len()
+        );
+        println!("browser: screenshot in target/book-screenshot.png");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for p in &problems {
+            println!("- {p}");
+        }
+        println!("browser: {} problems", problems.len());
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn check_pages(
+    browser: &mut Browser,
+    base: &str,
+    screenshot: &Path,
+) -> Result<Vec<String>, String> {
+    let mut problems = Vec::new();
+    browser.call("Runtime.enable", json!({}))?;
+    browser.call("Log.enable", json!({}))?;
+    browser.call("Page.enable", json!({}))?;
+    for page in PAGES {
+        browser.navigate(&format!("{base}/{page}"))?;
+        let styled = browser.eval(
+            r#"(() => {
+                const a = document.querySelector('.admonition');
+                if (!a) return 'none';
+                const s = getComputedStyle(a);
+                return s.display === 'flow-root' && s.borderInlineStartWidth !== '0px' ? 'styled' : 'unstyled: ' + s.display + ' ' + s.borderInlineStartWidth;
+            })()"#,
+        )?;
+        match styled.as_str() {
+            Some("styled") | Some("none") => {}
+            other => problems.push(format!(
+                "{page}: admonitions are not styled ({other:?}): is the admonish CSS served?"
+            )),
+        }
+        let hint = browser.eval(
+            r#"(() => {
+                const d = document.querySelector('details.admonition');
+                if (!d) return 'none';
+                if (d.open) return 'open before the click';
+                d.querySelector('summary').click();
+                const body = d.querySelector('div');
+                return d.open && body && body.offsetHeight > 0 ? 'opens' : 'does not open';
+            })()"#,
+        )?;
+        match hint.as_str() {
+            Some("opens") | Some("none") => {}
+            other => problems.push(format!(
+                "{page}: a collapsible hint {}",
+                other.unwrap_or("broke")
+            )),
+        }
+        if page.starts_with("0") && hint.as_str() == Some("none") {
+            problems.push(format!(
+                "{page}: a chapter with exercises has no collapsible hint"
+            ));
+        }
+    }
+
+    // Search, from a chapter page: open the search bar, type, wait for results.
+    browser.navigate(&format!("{base}/00-foundations.html"))?;
+    let found = browser.eval_async(&format!(
+        r#"new Promise(resolve => {{
+            document.getElementById('search-toggle').click();
+            const bar = document.getElementById('searchbar');
+            const started = Date.now();
+            const poll = () => {{
+                bar.value = '{SEARCH_FOR}';
+                bar.dispatchEvent(new Event('input', {{bubbles: true}}));
+                bar.dispatchEvent(new KeyboardEvent('keyup', {{bubbles: true, key: 'r'}}));
+                const hits = document.querySelectorAll('#searchresults li');
+                if (hits.length > 0) resolve(hits.length + ' results, first: ' + hits[0].textContent.slice(0, 60));
+                else if (Date.now() - started > 8000) resolve('');
+                else setTimeout(poll, 200);
+            }};
+            setTimeout(poll, 200);
+        }})"#
+    ))?;
+    match found.as_str() {
+        Some(text) if !text.is_empty() => println!("browser: search for {SEARCH_FOR:?}: {text}"),
+        _ => problems.push(format!("search for {SEARCH_FOR:?} found nothing")),
+    }
+
+    browser.navigate(&format!("{base}/{SCREENSHOT_OF}"))?;
+    let shot = browser.call("Page.captureScreenshot", json!({"format": "png"}))?;
+    let data = shot["data"]
+        .as_str()
+        .ok_or("the screenshot came back empty")?;
+    let png = base64_decode(data).ok_or("the screenshot is not valid base64")?;
+    if let Some(dir) = screenshot.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    std::fs::write(screenshot, png)
+        .map_err(|e| format!("cannot write {}: {e}", screenshot.display()))?;
+
+    for error in &browser.errors {
+        problems.push(format!("console error: {error}"));
+    }
+    Ok(problems)
+}
+
+/// A headless Chromium and a DevTools connection to its one page.
+struct Browser {
+    child: Child,
+    socket: WebSocket<MaybeTlsStream<TcpStream>>,
+    next_id: u64,
+    /// Errors the pages reported: exceptions, `console.error`, failed loads.
+    errors: Vec<String>,
+}
+
+impl Browser {
+    fn launch(chromium: &Path, profile: &Path) -> Result<Browser, String> {
+        let mut child = Command::new(chromium)
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-port=0",
+                "--remote-debugging-address=127.0.0.1",
+                "--window-size=1280,1600",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                format!(
+                    "cannot start {}: {e} (install Debian's `chromium` package, or pass --chromium PATH)",
+                    chromium.display()
+                )
+            })?;
+        // Chromium announces its DevTools endpoint on stderr.
+        let stderr = child.stderr.take().ok_or("no stderr from chromium")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(url) = line.split("DevTools listening on ").nth(1) {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        });
+        let browser_url = rx
+            .recv_timeout(Duration::from_secs(30))
+            .map_err(|_| "chromium did not open its DevTools port within 30 s".to_string())?;
+        let port = browser_url
+            .trim_start_matches("ws://127.0.0.1:")
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let targets = http_get(&format!("127.0.0.1:{port}"), "/json/list")?;
+        let targets: Value =
+            serde_json::from_str(&targets).map_err(|e| format!("DevTools /json/list: {e}"))?;
+        let page_url = targets
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["type"] == "page"))
+            .and_then(|t| t["webSocketDebuggerUrl"].as_str())
+            .ok_or("chromium has no page to drive")?
+            .to_string();
+        let (socket, _) = tungstenite::connect(page_url.as_str())
+            .map_err(|e| format!("DevTools websocket: {e}"))?;
+        if let MaybeTlsStream::Plain(tcp) = socket.get_ref() {
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(30)));
+        }
+        Ok(Browser {
+            child,
+            socket,
+            next_id: 0,
+            errors: Vec::new(),
+        })
+    }
+
+    /// Send a command and wait for its result, collecting events on the way.
+    fn call(&mut self, method: &str, params: Value) -> Result<Value, String> {
+        self.next_id += 1;
+        let id = self.next_id;
+        let request = json!({"id": id, "method": method, "params": params}).to_string();
+        self.socket
+            .send(Message::text(request))
+            .map_err(|e| format!("{method}: {e}"))?;
+        loop {
+            let message = self.read()?;
+            if message["id"].as_u64() == Some(id) {
+                if let Some(error) = message.get("error") {
+                    return Err(format!("{method}: {error}"));
+                }
+                return Ok(message["result"].clone());
+            }
+        }
+    }
+
+    /// Read one message; note the errors among events.
+    fn read(&mut self) -> Result<Value, String> {
+        let message = self.socket.read().map_err(|e| format!("DevTools: {e}"))?;
+        let text = match message {
+            Message::Text(t) => t.to_string(),
+            _ => return Ok(Value::Null),
+        };
+        let value: Value =
+            serde_json::from_str(&text).map_err(|e| format!("DevTools sent bad JSON: {e}"))?;
+        match value["method"].as_str() {
+            Some("Runtime.exceptionThrown") => {
+                let d = &value["params"]["exceptionDetails"];
+                let text = d["exception"]["description"]
+                    .as_str()
+                    .or(d["text"].as_str())
+                    .unwrap_or("an exception");
+                self.errors
+                    .push(format!("{text} ({})", d["url"].as_str().unwrap_or("?")));
+            }
+            Some("Runtime.consoleAPICalled") if value["params"]["type"] == "error" => {
+                let args: Vec<String> = value["params"]["args"]
+                    .as_array()
+                    .map(|a| a.iter().map(|v| v["value"].to_string()).collect())
+                    .unwrap_or_default();
+                self.errors
+                    .push(format!("console.error({})", args.join(", ")));
+            }
+            Some("Log.entryAdded") if value["params"]["entry"]["level"] == "error" => {
+                let e = &value["params"]["entry"];
+                self.errors.push(format!(
+                    "{} ({})",
+                    e["text"].as_str().unwrap_or("?"),
+                    e["url"].as_str().unwrap_or("?")
+                ));
+            }
+            _ => {}
+        }
+        Ok(value)
+    }
+
+    /// Load a page and wait until it has fired `load`.
+    fn navigate(&mut self, url: &str) -> Result<(), String> {
+        self.call("Page.navigate", json!({"url": url}))?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if Instant::now() > deadline {
+                return Err(format!("{url} did not finish loading within 30 s"));
+            }
+            let event = self.read()?;
+            if event["method"] == "Page.loadEventFired" {
+                // Let the page's scripts (theme, sidebar, search index) settle.
+                let _ = self.eval_async("new Promise(r => setTimeout(() => r(1), 300))")?;
+                return Ok(());
+            }
+        }
+    }
+
+    fn eval(&mut self, expression: &str) -> Result<Value, String> {
+        let result = self.call(
+            "Runtime.evaluate",
+            json!({"expression": expression, "returnByValue": true}),
+        )?;
+        Ok(result["result"]["value"].clone())
+    }
+
+    fn eval_async(&mut self, expression: &str) -> Result<Value, String> {
+        let result = self.call(
+            "Runtime.evaluate",
+            json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+        )?;
+        Ok(result["result"]["value"].clone())
+    }
+
+    fn close(mut self) {
+        let _ = self.socket.close(None);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.1 GET on loopback; returns the body. Reads exactly `Content-Length`
+/// bytes: DevTools' HTTP server does not close the connection after answering.
+fn http_get(host: &str, path: &str) -> Result<String, String> {
+    let stream = TcpStream::connect(host).map_err(|e| format!("connect {host}: {e}"))?;
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut writer = stream.try_clone().map_err(|e| e.to_string())?;
+    write!(
+        writer,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut reader = BufReader::new(stream);
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+            break;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let length = length.ok_or_else(|| format!("no Content-Length from {host}{path}"))?;
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).map_err(|e| e.to_string())?;
+    String::from_utf8(body).map_err(|e| e.to_string())
+}
+
+/// Standard base64, as DevTools sends screenshots.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut bits, mut count) = (0u32, 0);
+    for c in text
+        .bytes()
+        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
+    {
+        bits = (bits << 6) | u32::from(value(c)?);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trip() {
+        assert_eq!(base64_decode("aGVsbG8gd29ybGQ=").unwrap(), b"hello world");
+        assert_eq!(base64_decode("YQ==").unwrap(), b"a");
+        assert!(base64_decode("a$").is_none());
+    }
+}

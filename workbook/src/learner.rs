@@ -1,0 +1,614 @@
+//! The learner's commands: `status`, `next`, `check`, `hint`, `watch` and `reset`.
+
+use std::fs;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, SystemTime};
+
+use kit::{Chapter, ExerciseInfo};
+
+use crate::Error;
+use crate::lessons::{self, Lesson, Outcome, TestRun};
+use crate::progress::{self, Entry, Progress};
+
+/// Where `cargo workbook book` serves the book.
+const BOOK_URL: &str = "http://127.0.0.1:3000";
+
+// ---------------------------------------------------------------------------------------
+// Arguments
+
+/// The lesson named by `arg` ("1", "01").
+pub fn find_lesson(root: &Path, arg: &str) -> Result<Lesson, Error> {
+    let all = lessons::discover(root)?;
+    let valid = || {
+        let numbers: Vec<&str> = all.iter().map(|l| l.number.as_str()).collect();
+        numbers.join(", ")
+    };
+    let digits = !arg.is_empty() && arg.len() <= 2 && arg.bytes().all(|b| b.is_ascii_digit());
+    if !digits {
+        return Err(Error::Usage(format!(
+            "`{arg}` is not a lesson number; the lessons are {}",
+            valid()
+        )));
+    }
+    let number = format!("{:0>2}", arg);
+    all.iter()
+        .find(|l| l.number == number)
+        .cloned()
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "there is no lesson {number}; the lessons are {}",
+                valid()
+            ))
+        })
+}
+
+/// The exercise named by `arg` ("01.3", "1.3"): its lesson, chapter and heading.
+pub fn find_exercise(root: &Path, arg: &str) -> Result<(Lesson, Chapter, ExerciseInfo), Error> {
+    let malformed = || {
+        Error::Usage(format!(
+            "`{arg}` is not an exercise number; write it as NN.k, for example 01.2"
+        ))
+    };
+    let (n, k) = arg.split_once('.').ok_or_else(malformed)?;
+    let number_ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !number_ok(n) || !number_ok(k) || n.len() > 2 {
+        return Err(malformed());
+    }
+    let lesson = find_lesson(root, n)?;
+    let chapter = lesson.chapter(root)?;
+    let id = format!("{}.{}", lesson.number, k.trim_start_matches('0'));
+    let info = chapter.exercise(&id).cloned().ok_or_else(|| {
+        let ids: Vec<&str> = chapter.exercises.iter().map(|e| e.id.as_str()).collect();
+        Error::Usage(format!(
+            "lesson {} has no exercise {id}; its exercises are {}",
+            lesson.number,
+            ids.join(", ")
+        ))
+    })?;
+    Ok((lesson, chapter, info))
+}
+
+// ---------------------------------------------------------------------------------------
+// Checking a lesson
+
+/// One exercise and how its tests went.
+struct ExerciseStatus {
+    info: ExerciseInfo,
+    tests: usize,
+    failed: Vec<String>,
+}
+
+impl ExerciseStatus {
+    fn passed(&self) -> bool {
+        self.tests > 0 && self.failed.is_empty()
+    }
+}
+
+/// A lesson after a test run.
+struct Checked {
+    lesson: Lesson,
+    chapter: Chapter,
+    run: TestRun,
+    exercises: Vec<ExerciseStatus>,
+}
+
+impl Checked {
+    fn done(&self) -> bool {
+        self.run.compiled
+            && !self.run.tests.is_empty()
+            && self.run.tests.iter().all(|(_, o)| *o == Outcome::Passed)
+            && self.exercises.iter().all(ExerciseStatus::passed)
+    }
+
+    fn passed(&self) -> Vec<String> {
+        self.exercises
+            .iter()
+            .filter(|e| e.passed())
+            .map(|e| e.info.id.clone())
+            .collect()
+    }
+}
+
+/// Run a lesson's tests, record the result in the progress cache, and return it.
+fn check_lesson(root: &Path, lesson: &Lesson, progress: &mut Progress) -> Result<Checked, Error> {
+    let chapter = lesson.chapter(root)?;
+    let fingerprint = progress::fingerprint(root, lesson);
+    let run = lessons::run_tests(root, lesson, false)?;
+    let exercises = chapter
+        .exercises
+        .iter()
+        .map(|info| {
+            let mine: Vec<&(String, Outcome)> = run
+                .tests
+                .iter()
+                .filter(|(name, _)| lessons::exercise_of(name).as_deref() == Some(info.id.as_str()))
+                .collect();
+            ExerciseStatus {
+                info: info.clone(),
+                tests: mine.len(),
+                failed: mine
+                    .iter()
+                    .filter(|(_, o)| *o != Outcome::Passed)
+                    .map(|(n, _)| n.clone())
+                    .collect(),
+            }
+        })
+        .collect();
+    let checked = Checked {
+        lesson: lesson.clone(),
+        chapter,
+        run,
+        exercises,
+    };
+    progress.record(
+        &lesson.number,
+        Entry {
+            fingerprint,
+            passed: checked.passed(),
+            total: checked.exercises.len(),
+            done: checked.done(),
+        },
+    );
+    Ok(checked)
+}
+
+fn bar(done: usize, total: usize, width: usize) -> String {
+    let filled = (done * width).checked_div(total).unwrap_or(0);
+    format!("[{}{}]", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Print what a check found; the exit code says whether the lesson is done.
+fn report(root: &Path, checked: &Checked) -> ExitCode {
+    let Checked {
+        lesson,
+        chapter,
+        run,
+        exercises,
+    } = checked;
+    let passed = exercises.iter().filter(|e| e.passed()).count();
+    println!(
+        "Lesson {} · {} — {passed} of {} exercises pass  {}",
+        lesson.number,
+        chapter.title,
+        exercises.len(),
+        bar(passed, exercises.len(), 20)
+    );
+
+    if let Some(error) = run.compile_error() {
+        println!(
+            "\nLesson {} does not compile. The compiler says:\n",
+            lesson.number
+        );
+        for line in error.lines() {
+            println!("  {line}");
+        }
+        println!(
+            "\nFix it, then run `cargo workbook check {}` again (`cargo test -p {}` shows every error).",
+            lesson.number,
+            lesson.package()
+        );
+        return ExitCode::FAILURE;
+    }
+
+    let first_failing = exercises.iter().position(|e| !e.passed());
+    println!();
+    for (i, e) in exercises.iter().enumerate() {
+        let mark = if e.passed() {
+            "✓"
+        } else if Some(i) == first_failing {
+            "✗"
+        } else {
+            "·"
+        };
+        let next = if Some(i) == first_failing {
+            "   ← next"
+        } else {
+            ""
+        };
+        println!("  {mark} {} {}{next}", e.info.id, e.info.title);
+    }
+
+    if let Some(i) = first_failing {
+        let e = &exercises[i];
+        println!("\nExercise {}: {}", e.info.id, e.info.title);
+        if let Some(file) = &e.info.file {
+            println!("  edit:  {file}");
+        }
+        println!("  read:  {}#{}", chapter.file, e.info.anchor);
+        println!(
+            "         {BOOK_URL}/{}#{}   (`cargo workbook book` serves the book)",
+            chapter.html_page(),
+            e.info.anchor
+        );
+        if !e.info.hints.is_empty() {
+            println!(
+                "  hints: `cargo workbook hint {}` ({} of them)",
+                e.info.id,
+                e.info.hints.len()
+            );
+        }
+        let shown = e
+            .failed
+            .first()
+            .and_then(|t| run.failure_message(t).map(|m| (t, m)));
+        match shown {
+            Some((test, message)) => {
+                println!("\nThe first failing test, {test}, says:\n");
+                for line in message.lines() {
+                    println!("  {line}");
+                }
+            }
+            None if e.tests == 0 => println!("\n(no test ran for this exercise)"),
+            None => {}
+        }
+        return ExitCode::FAILURE;
+    }
+
+    if !checked.done() {
+        // Every exercise passes, but something else (the program's output) does not.
+        let failing: Vec<&String> = run
+            .tests
+            .iter()
+            .filter(|(_, o)| *o != Outcome::Passed)
+            .map(|(n, _)| n)
+            .collect();
+        println!("\nEvery exercise passes, but not every test:");
+        for test in &failing {
+            println!("\n{test}:");
+            for line in run.failure_message(test).unwrap_or_default().lines() {
+                println!("  {line}");
+            }
+        }
+        return ExitCode::FAILURE;
+    }
+
+    println!(
+        "\nLesson {} is done: every test passes. Well done!",
+        lesson.number
+    );
+    println!(
+        "Run `cargo run -p {}` to see your code at work, and read the reference in solutions/{}/.",
+        lesson.package(),
+        lesson.slug
+    );
+    match next_chapter(root, lesson) {
+        Some((title, Some(page))) => println!(
+            "Next: {title} — book/{page}, {BOOK_URL}/{}; then `cargo workbook next`.",
+            page.trim_end_matches(".md").to_string() + ".html"
+        ),
+        Some((title, None)) => println!("Next in the book: {title}, which is not written yet."),
+        None => println!("That was the last chapter."),
+    }
+    ExitCode::SUCCESS
+}
+
+/// The chapter after this lesson's in `book/SUMMARY.md`: its title, and its page unless
+/// it is still a draft.
+fn next_chapter(root: &Path, lesson: &Lesson) -> Option<(String, Option<String>)> {
+    let summary = fs::read_to_string(root.join("book").join("SUMMARY.md")).ok()?;
+    let mut entries = summary.lines().filter_map(|line| {
+        let rest = line.trim_start().strip_prefix("- [")?;
+        let (title, rest) = rest.split_once("](")?;
+        let link = rest.strip_suffix(')')?;
+        Some((title.to_string(), link.to_string()))
+    });
+    let page = format!("{}.md", lesson.slug);
+    entries.find(|(_, link)| *link == page)?;
+    let (title, link) = entries.next()?;
+    Some((title, (!link.is_empty()).then_some(link)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Commands
+
+/// `workbook check NN`.
+pub fn check(root: &Path, arg: &str) -> Result<ExitCode, Error> {
+    let lesson = find_lesson(root, arg)?;
+    let mut progress = Progress::load(root);
+    let checked = check_lesson(root, &lesson, &mut progress)?;
+    Ok(report(root, &checked))
+}
+
+/// `workbook` and `workbook next`: the first lesson that is not done.
+pub fn next(root: &Path) -> Result<ExitCode, Error> {
+    let all = lessons::discover(root)?;
+    let mut progress = Progress::load(root);
+    for lesson in &all {
+        let fresh = progress
+            .get(&lesson.number)
+            .is_some_and(|e| e.done && e.fingerprint == progress::fingerprint(root, lesson));
+        if fresh {
+            continue;
+        }
+        let checked = check_lesson(root, lesson, &mut progress)?;
+        if !checked.done() {
+            return Ok(report(root, &checked));
+        }
+        println!(
+            "Lesson {} · {} — done ✓",
+            lesson.number, checked.chapter.title
+        );
+    }
+    println!(
+        "Every lesson in this workbook is done ({} of {}). Well done!",
+        all.len(),
+        all.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `workbook status`: every lesson's state, from the cache unless `refresh`.
+pub fn status(root: &Path, refresh: bool) -> Result<ExitCode, Error> {
+    let all = lessons::discover(root)?;
+    let mut progress = Progress::load(root);
+    if refresh {
+        for lesson in &all {
+            check_lesson(root, lesson, &mut progress)?;
+        }
+    }
+    let (mut passed_total, mut exercises_total) = (0, 0);
+    let mut rows = Vec::new();
+    for lesson in &all {
+        let chapter = lesson.chapter(root)?;
+        let total = chapter.exercises.len();
+        let (state, passed) = match progress.get(&lesson.number) {
+            None => ("not started".to_string(), 0),
+            Some(e) => {
+                let passed = e.passed.len().min(total);
+                let mut state = if e.done {
+                    "done".to_string()
+                } else if passed == 0 {
+                    "not started".to_string()
+                } else {
+                    format!("{passed} of {total} exercises pass")
+                };
+                if e.fingerprint != progress::fingerprint(root, lesson) {
+                    state.push_str(" (changed since the last check)");
+                }
+                (state, if e.done { total } else { passed })
+            }
+        };
+        passed_total += passed;
+        exercises_total += total;
+        rows.push([
+            lesson.number.clone(),
+            chapter.title.clone(),
+            format!("{} {state}", bar(passed, total, 10)),
+        ]);
+    }
+    crate::verify::print_table(&["lesson", "chapter", "progress"], &rows);
+    println!(
+        "\n{} {passed_total} of {exercises_total} exercises in {} lessons",
+        bar(passed_total, exercises_total, 30),
+        all.len()
+    );
+    if !refresh {
+        println!(
+            "(from the last test runs; `cargo workbook status --refresh` runs every lesson's tests again)"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `workbook hint NN.k`: the exercise's hints, one at a time.
+pub fn hint(root: &Path, arg: &str) -> Result<ExitCode, Error> {
+    let (lesson, _chapter, info) = find_exercise(root, arg)?;
+    if info.hints.is_empty() {
+        println!("Exercise {} has no hints.", info.id);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let count = info.hints.len();
+    let stdin = std::io::stdin();
+    for (i, hint) in info.hints.iter().enumerate() {
+        println!(
+            "{} of {count} · exercise {}: {}\n",
+            hint.title, info.id, info.title
+        );
+        for line in hint.body.lines() {
+            println!("  {line}");
+        }
+        if i + 1 == count {
+            println!(
+                "\nThat was the last hint. The reference solution is in solutions/{}/ — best read \
+                 after your tests pass.",
+                lesson.slug
+            );
+            break;
+        }
+        print!("\n[Enter] next hint, q to stop: ");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        match stdin.lock().read_line(&mut answer) {
+            Ok(0) | Err(_) => {
+                println!();
+                break;
+            }
+            Ok(_) if answer.trim().eq_ignore_ascii_case("q") => break,
+            Ok(_) => println!(),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `workbook watch [NN]`: check the lesson again whenever one of its exercise files is saved.
+pub fn watch(root: &Path, arg: Option<&str>) -> Result<ExitCode, Error> {
+    let lesson = match arg {
+        Some(arg) => find_lesson(root, arg)?,
+        None => current_lesson(root)?,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
+            .map_err(|e| Error::Failed(format!("cannot catch Ctrl-C: {e}")))?;
+    }
+    let files = lesson.exercise_files(root);
+    let mut progress = Progress::load(root);
+    let banner = || {
+        println!(
+            "\nWatching lesson {}'s exercise files ({}); save one to check again. Ctrl-C stops.",
+            lesson.number,
+            files
+                .iter()
+                .map(|f| f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    let checked = check_lesson(root, &lesson, &mut progress)?;
+    if !stop.load(Ordering::SeqCst) {
+        report(root, &checked);
+        banner();
+    }
+    let mut seen = modified_times(&files);
+    while !stop.load(Ordering::SeqCst) {
+        thread::sleep(Duration::from_millis(200));
+        let now = modified_times(&files);
+        if now == seen {
+            continue;
+        }
+        // Debounce: editors often write a file in several steps; wait until it is quiet.
+        let mut quiet = now;
+        loop {
+            thread::sleep(Duration::from_millis(300));
+            let again = modified_times(&files);
+            if again == quiet || stop.load(Ordering::SeqCst) {
+                break;
+            }
+            quiet = again;
+        }
+        seen = quiet;
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        println!(
+            "\n— a file changed; checking lesson {} again —\n",
+            lesson.number
+        );
+        let checked = check_lesson(root, &lesson, &mut progress)?;
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        report(root, &checked);
+        banner();
+    }
+    println!("\nStopped watching.");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn modified_times(files: &[PathBuf]) -> Vec<Option<SystemTime>> {
+    files
+        .iter()
+        .map(|f| fs::metadata(f).and_then(|m| m.modified()).ok())
+        .collect()
+}
+
+/// The first lesson the cache does not know to be done.
+fn current_lesson(root: &Path) -> Result<Lesson, Error> {
+    let all = lessons::discover(root)?;
+    let progress = Progress::load(root);
+    all.iter()
+        .find(|l| !progress.get(&l.number).is_some_and(|e| e.done))
+        .or(all.last())
+        .cloned()
+        .ok_or_else(|| Error::Failed("there are no lessons".into()))
+}
+
+/// `workbook reset NN`: put a lesson's exercise files back to the skeleton.
+pub fn reset(root: &Path, arg: &str, yes: bool) -> Result<ExitCode, Error> {
+    let lesson = find_lesson(root, arg)?;
+    let mut restore = Vec::new();
+    for file in lesson.exercise_files(root) {
+        let skeleton = skeleton_of(root, &file)?;
+        let current = fs::read_to_string(&file).unwrap_or_default();
+        if current != skeleton {
+            restore.push((file, skeleton));
+        }
+    }
+    if restore.is_empty() {
+        println!(
+            "Lesson {}'s exercise files are already the skeleton; nothing to do.",
+            lesson.number
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "This puts back the skeleton of lesson {} in:",
+        lesson.number
+    );
+    for (file, _) in &restore {
+        println!("  {}", relative(root, file));
+    }
+    println!("Your changes to these files will be lost. No other file is touched.");
+    if !yes {
+        print!("Reset them? [y/N] ");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            println!("Nothing was changed.");
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    for (file, skeleton) in &restore {
+        fs::write(file, skeleton)
+            .map_err(|e| Error::Failed(format!("cannot write {}: {e}", relative(root, file))))?;
+    }
+    println!("Restored {} files.", restore.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The skeleton of an exercise file, from git: the newest committed version with the
+/// most `todo!("exercise …")` markers. A learner who commits half-done work does not move
+/// it; a maintainer who adds an exercise does.
+fn skeleton_of(root: &Path, file: &Path) -> Result<String, Error> {
+    let git = |args: &[&str]| -> Result<String, Error> {
+        let out = Command::new("git")
+            .current_dir(root)
+            .args(args)
+            .output()
+            .map_err(|e| Error::Failed(format!("reset needs git, which did not run: {e}")))?;
+        if !out.status.success() {
+            return Err(Error::Failed(format!(
+                "git {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let prefix = git(&["rev-parse", "--show-prefix"])?.trim().to_string();
+    let path = format!("{prefix}{}", relative(root, file));
+    let commits = git(&["log", "--format=%H", "--", &path])?;
+    let mut best: Option<(usize, String)> = None;
+    for commit in commits.lines() {
+        let Ok(text) = git(&["show", &format!("{commit}:{path}")]) else {
+            continue;
+        };
+        let todos = text.matches("todo!(\"exercise").count();
+        if best.as_ref().is_none_or(|(n, _)| todos > *n) {
+            best = Some((todos, text));
+        }
+    }
+    match best {
+        Some((n, text)) if n > 0 => Ok(text),
+        _ => Err(Error::Failed(format!(
+            "no committed version of {path} looks like a skeleton (none has a `todo!(\"exercise …\")`)"
+        ))),
+    }
+}

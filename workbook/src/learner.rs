@@ -330,6 +330,8 @@ pub fn next(root: &Path) -> Result<ExitCode, Error> {
             .get(&lesson.number)
             .is_some_and(|e| e.done && e.fingerprint == progress::fingerprint(root, lesson));
         if fresh {
+            let title = lesson.chapter(root).map(|c| c.title).unwrap_or_default();
+            println!("Lesson {} · {title} — done ✓", lesson.number);
             continue;
         }
         let checked = check_lesson(root, lesson, &mut progress)?;

@@ -1,0 +1,502 @@
+//! The runner's own tests, on a tiny workbook made for each test in a temporary directory:
+//! two lessons (98 and 99) whose tests need nothing but std, so a fixture compiles in
+//! about a second and the real lessons' build directory is never touched.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+
+/// A fixture workbook, deleted on drop.
+struct Fixture {
+    root: PathBuf,
+}
+
+const SKELETON_98: &str = "/// Exercise 98.1: add two numbers.\npub fn add(a: u32, b: u32) -> u32 {\n    let _ = (a, b);\n    todo!(\"exercise 98.1: add\")\n}\n";
+const SOLVED_98: &str =
+    "/// Exercise 98.1: add two numbers.\npub fn add(a: u32, b: u32) -> u32 {\n    a + b\n}\n";
+const SKELETON_99: &str =
+    "pub fn double(x: u32) -> u32 {\n    let _ = x;\n    todo!(\"exercise 99.1: double\")\n}\n";
+
+impl Fixture {
+    fn new(name: &str) -> Fixture {
+        let root =
+            std::env::temp_dir().join(format!("workbook-runner-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let write = |path: &str, text: &str| {
+            let path = root.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        };
+        write("book.toml", "[book]\ntitle = \"Fixture\"\nsrc = \"book\"\n");
+        write(
+            "Cargo.toml",
+            "[workspace]\nresolver = \"3\"\nmembers = [\"lessons/98-first\", \"lessons/99-second\"]\n",
+        );
+        write(
+            "book/SUMMARY.md",
+            "# Summary\n\n- [98. First](98-first.md)\n- [99. Second](99-second.md)\n- [100. Third]()\n",
+        );
+        write(
+            "book/98-first.md",
+            "# First\n\n## Exercise 98.1: Adding {#ex-98-1}\n\nFile: `lessons/98-first/src/one.rs`.\n\n\
+             ```admonish tip collapsible=true title=\"Hint 1\"\nUse the plus sign.\n```\n\n\
+             ```admonish tip collapsible=true title=\"Hint 2\"\nWrite `a + b`.\n```\n\n## Pitfalls\n\n\
+             ```admonish tip title=\"Not a hint\"\nx\n```\n",
+        );
+        write(
+            "book/99-second.md",
+            "# Second\n\n## Exercise 99.1: Doubling {#ex-99-1}\n\nFile: `lessons/99-second/src/two.rs`.\n",
+        );
+        for (dir, package, module, skeleton, test) in [
+            (
+                "lessons/98-first",
+                "lesson-98",
+                "one",
+                SKELETON_98,
+                "#[test]\nfn ex98_1_adds() {\n    assert_eq!(lesson_98::one::add(2, 2), 4, \"2 + 2\");\n}\n#[test]\nfn program_output_matches_the_reference() {}\n",
+            ),
+            (
+                "lessons/99-second",
+                "lesson-99",
+                "two",
+                SKELETON_99,
+                "#[test]\nfn ex99_1_doubles() {\n    assert_eq!(lesson_99::two::double(2), 4);\n}\n",
+            ),
+        ] {
+            write(
+                &format!("{dir}/Cargo.toml"),
+                &format!(
+                    "[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ndoctest = false\n"
+                ),
+            );
+            write(
+                &format!("{dir}/src/lib.rs"),
+                &format!("pub mod {module};\n"),
+            );
+            write(&format!("{dir}/src/{module}.rs"), skeleton);
+            write(&format!("{dir}/tests/lesson.rs"), test);
+        }
+        write("NOTES.txt", "the learner's own notes\n");
+        Fixture { root }
+    }
+
+    /// `workbook` run inside the fixture.
+    fn workbook(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_workbook"));
+        cmd.current_dir(&self.root)
+            .env_remove("CARGO_TARGET_DIR")
+            .timeout(Duration::from_secs(120));
+        cmd
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    fn solve_98(&self) {
+        fs::write(self.path("lessons/98-first/src/one.rs"), SOLVED_98).unwrap();
+    }
+
+    fn git(&self, args: &[&str]) {
+        let status = StdCommand::new("git")
+            .current_dir(&self.root)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .stdout(Stdio::null())
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.root);
+    }
+}
+
+fn stdout_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn next_points_a_new_learner_at_the_first_exercise() {
+    let f = Fixture::new("next");
+    for args in [&[][..], &["next"][..]] {
+        let out = f.workbook().args(args).output().unwrap();
+        let text = stdout_of(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "an unfinished lesson exits 1:\n{text}"
+        );
+        for want in [
+            "Lesson 98 · First — 0 of 1 exercises pass",
+            "✗ 98.1 Adding   ← next",
+            "Exercise 98.1: Adding",
+            "edit:  lessons/98-first/src/one.rs",
+            "read:  book/98-first.md#ex-98-1",
+            "http://127.0.0.1:3000/98-first.html#ex-98-1",
+            "hints: `cargo workbook hint 98.1` (2 of them)",
+            "The first failing test, ex98_1_adds, says:",
+            "not yet implemented: exercise 98.1: add",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in:\n{text}");
+        }
+        assert!(
+            stderr_of(&out).contains("running the tests of lesson 98"),
+            "progress is shown while cargo runs"
+        );
+    }
+}
+
+#[test]
+fn a_finished_lesson_is_congratulated_and_next_moves_on() {
+    let f = Fixture::new("done");
+    f.solve_98();
+    let out = f.workbook().args(["check", "98"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("Lesson 98 is done: every test passes. Well done!"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Next: 99. Second — book/99-second.md, http://127.0.0.1:3000/99-second.html"),
+        "{text}"
+    );
+
+    let out = f.workbook().arg("next").output().unwrap();
+    let text = stdout_of(&out);
+    assert!(text.contains("Lesson 98 · First — done ✓"), "{text}");
+    assert!(
+        text.contains("Exercise 99.1: Doubling"),
+        "next goes on to lesson 99:\n{text}"
+    );
+    assert!(
+        !stderr_of(&out).contains("lesson 98"),
+        "a lesson known to be done (and unchanged) is not run again"
+    );
+}
+
+#[test]
+fn a_lesson_that_does_not_compile_shows_the_compiler_error() {
+    let f = Fixture::new("broken");
+    fs::write(
+        f.path("lessons/98-first/src/one.rs"),
+        "pub fn add(a: u32, b: u32) -> u32 { a + }\n",
+    )
+    .unwrap();
+    let out = f.workbook().args(["check", "98"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text.contains("Lesson 98 does not compile. The compiler says:"),
+        "{text}"
+    );
+    assert!(text.contains("error"), "{text}");
+    assert!(text.contains("one.rs"), "the error names the file:\n{text}");
+}
+
+#[test]
+fn status_answers_from_the_cache_and_refresh_recomputes() {
+    let f = Fixture::new("status");
+    let out = f.workbook().arg("status").output().unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text.contains("98      First    [░░░░░░░░░░] not started"),
+        "{text}"
+    );
+    assert!(text.contains("0 of 2 exercises in 2 lessons"), "{text}");
+    assert!(
+        stderr_of(&out).is_empty(),
+        "status runs no tests: {}",
+        stderr_of(&out)
+    );
+
+    f.solve_98();
+    f.workbook().args(["check", "98"]).output().unwrap();
+    let started = Instant::now();
+    let text = stdout_of(&f.workbook().arg("status").output().unwrap());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "status should be instant"
+    );
+    assert!(
+        text.contains("98      First    [██████████] done"),
+        "{text}"
+    );
+    assert!(
+        text.contains("99      Second   [░░░░░░░░░░] not started"),
+        "{text}"
+    );
+    assert!(text.contains("1 of 2 exercises in 2 lessons"), "{text}");
+
+    // A change after the check is flagged until the next check.
+    fs::write(f.path("lessons/98-first/src/one.rs"), SKELETON_98).unwrap();
+    let text = stdout_of(&f.workbook().arg("status").output().unwrap());
+    assert!(
+        text.contains("done (changed since the last check)"),
+        "{text}"
+    );
+    let out = f.workbook().args(["status", "--refresh"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        text.contains("98      First    [░░░░░░░░░░] not started"),
+        "{text}"
+    );
+    assert!(
+        stderr_of(&out).contains("running the tests of lesson 99"),
+        "refresh runs every lesson"
+    );
+}
+
+#[test]
+fn hints_come_one_at_a_time() {
+    let f = Fixture::new("hint");
+    let out = f
+        .workbook()
+        .args(["hint", "98.1"])
+        .write_stdin("\n")
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text.contains("Hint 1 of 2 · exercise 98.1: Adding"),
+        "{text}"
+    );
+    assert!(text.contains("Use the plus sign."), "{text}");
+    assert!(
+        text.contains("Hint 2 of 2"),
+        "Enter shows the next hint:\n{text}"
+    );
+    assert!(text.contains("Write `a + b`."), "{text}");
+    assert!(text.contains("That was the last hint."), "{text}");
+    assert!(
+        !text.contains("Not a hint"),
+        "tips outside the exercise are not hints:\n{text}"
+    );
+
+    for stdin in ["q\n", ""] {
+        let text = stdout_of(
+            &f.workbook()
+                .args(["hint", "98.1"])
+                .write_stdin(stdin)
+                .output()
+                .unwrap(),
+        );
+        assert!(text.contains("Use the plus sign."), "{text}");
+        assert!(
+            !text.contains("Write `a + b`."),
+            "q (or the end of input) stops after one hint:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn reset_restores_only_the_exercise_files_and_asks_first() {
+    let f = Fixture::new("reset");
+    f.git(&["init", "-q"]);
+    f.git(&["add", "-A"]);
+    f.git(&["commit", "-q", "-m", "skeleton"]);
+    f.solve_98();
+    // Half-done work, committed: reset must still find the skeleton.
+    f.git(&["commit", "-q", "-am", "my work"]);
+    fs::write(f.path("NOTES.txt"), "changed notes\n").unwrap();
+
+    let out = f
+        .workbook()
+        .args(["reset", "98"])
+        .write_stdin("n\n")
+        .output()
+        .unwrap();
+    assert!(
+        stdout_of(&out).contains("lessons/98-first/src/one.rs"),
+        "it lists what it would reset"
+    );
+    assert!(stdout_of(&out).contains("Nothing was changed."));
+    assert_eq!(
+        fs::read_to_string(f.path("lessons/98-first/src/one.rs")).unwrap(),
+        SOLVED_98
+    );
+
+    let out = f
+        .workbook()
+        .args(["reset", "98"])
+        .write_stdin("y\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout_of(&out).contains("Restored 1 files."),
+        "{}",
+        stdout_of(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(f.path("lessons/98-first/src/one.rs")).unwrap(),
+        SKELETON_98
+    );
+    assert_eq!(
+        fs::read_to_string(f.path("NOTES.txt")).unwrap(),
+        "changed notes\n",
+        "reset touches nothing but exercise files"
+    );
+
+    f.solve_98();
+    let out = f
+        .workbook()
+        .args(["reset", "98", "--yes"])
+        .output()
+        .unwrap();
+    assert!(stdout_of(&out).contains("Restored 1 files."));
+    assert_eq!(
+        fs::read_to_string(f.path("lessons/98-first/src/one.rs")).unwrap(),
+        SKELETON_98
+    );
+    let out = f
+        .workbook()
+        .args(["reset", "98", "--yes"])
+        .output()
+        .unwrap();
+    assert!(stdout_of(&out).contains("already the skeleton"));
+}
+
+#[test]
+fn bad_input_gets_one_line_naming_the_problem_and_exit_2() {
+    let f = Fixture::new("bad");
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["check", "7"],
+            "workbook: there is no lesson 07; the lessons are 98, 99",
+        ),
+        (
+            &["check", "abc"],
+            "workbook: `abc` is not a lesson number; the lessons are 98, 99",
+        ),
+        (
+            &["reset", "123", "--yes"],
+            "workbook: `123` is not a lesson number; the lessons are 98, 99",
+        ),
+        (
+            &["watch", "5"],
+            "workbook: there is no lesson 05; the lessons are 98, 99",
+        ),
+        (
+            &["hint", "98"],
+            "workbook: `98` is not an exercise number; write it as NN.k, for example 01.2",
+        ),
+        (
+            &["hint", "98.x"],
+            "workbook: `98.x` is not an exercise number; write it as NN.k, for example 01.2",
+        ),
+        (
+            &["hint", "98.9"],
+            "workbook: lesson 98 has no exercise 98.9; its exercises are 98.1",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = f.workbook().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr_of(&out).trim_end(), want, "{args:?}");
+        assert!(stdout_of(&out).is_empty(), "{args:?}");
+    }
+
+    let outside = std::env::temp_dir();
+    let out = Command::new(env!("CARGO_BIN_EXE_workbook"))
+        .current_dir(&outside)
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("is not inside the workbook: run this from the repository's directory"),
+        "{err}"
+    );
+
+    let out = f.workbook().arg("frobnicate").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown command is a usage error"
+    );
+}
+
+#[test]
+fn watch_rechecks_when_a_file_is_saved_and_stops_on_ctrl_c() {
+    let f = Fixture::new("watch");
+    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_workbook"))
+        .current_dir(&f.root)
+        .args(["watch", "98"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+                let hit = line.contains(want);
+                seen.push(line);
+                if hit {
+                    return;
+                }
+            }
+        }
+        panic!(
+            "watch never printed {want:?}; it printed:\n{}",
+            seen.join("\n")
+        );
+    };
+    wait_for("Exercise 98.1: Adding");
+    wait_for("Watching lesson 98's exercise files (one.rs)");
+    thread::sleep(Duration::from_millis(300));
+    f.solve_98();
+    wait_for("a file changed; checking lesson 98 again");
+    wait_for("Lesson 98 is done");
+    wait_for("Watching lesson 98");
+
+    let killed = StdCommand::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    wait_for("Stopped watching.");
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "Ctrl-C ends watch cleanly, with exit code 0: {status:?}"
+    );
+}
+
+/// The fixture's paths exist as the tests expect (guards the fixture itself).
+#[test]
+fn the_fixture_is_a_workbook() {
+    let f = Fixture::new("self");
+    assert!(Path::new(&f.path("book.toml")).is_file());
+    assert!(f.path("lessons/98-first/src/one.rs").is_file());
+}

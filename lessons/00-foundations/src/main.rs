@@ -85,7 +85,7 @@ fn main() {
     println!();
 
     // The async half runs in virtual time: the clock only moves when every task waits.
-    kit::paused_runtime().block_on(async_part());
+    kit::run_paused("00", async_part());
 }
 
 async fn async_part() {

@@ -172,7 +172,7 @@ fn main() {
     kit::brief_panics();
     // Virtual time: nothing here sleeps, but the paused runtime makes the run
     // single-threaded and repeatable.
-    kit::paused_runtime().block_on(run(args.max_restarts));
+    kit::run_paused("01", run(args.max_restarts));
 }
 
 async fn run(max_restarts: u32) {

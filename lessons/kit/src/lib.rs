@@ -23,7 +23,7 @@ pub use chapter::{Chapter, ExerciseInfo, Hint};
 pub use deadline::Exercise;
 pub use gate::{Gate, HighWater, HighWaterGuard};
 pub use program::Program;
-pub use runtime::{brief_panics, paused_runtime, settle, watchdog};
+pub use runtime::{brief_panics, paused_runtime, run_paused, settle, watchdog};
 
 /// Re-exported so lessons use the workspace's pinned insta through the kit.
 pub use insta;

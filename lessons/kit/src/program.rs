@@ -87,7 +87,7 @@ impl Program {
         }
         match code {
             Some(124) => panic!(
-                "the lesson program timed out (its watchdog stopped it).\n{}",
+                "the lesson program timed out and stopped itself:\n{}",
                 shown(&stderr)
             ),
             None => panic!(

@@ -17,6 +17,29 @@ pub fn paused_runtime() -> tokio::runtime::Runtime {
         .expect("kit: cannot build the paused tokio runtime")
 }
 
+/// Run a lesson program's async part on a [`paused_runtime`], with a deadline in virtual
+/// time.
+///
+/// If every task ends up waiting for something that never comes, the paused clock jumps
+/// to the deadline at once, and the program stops with a message (exit code 124) instead
+/// of waiting for the [`watchdog`].
+pub fn run_paused<F: std::future::Future>(lesson: &str, future: F) -> F::Output {
+    paused_runtime().block_on(async {
+        match tokio::time::timeout(Duration::from_secs(3600), future).await {
+            Ok(output) => output,
+            Err(_) => {
+                eprintln!(
+                    "lesson {lesson}: the program is stuck: every task is waiting and nothing can \
+                     wake any of them (the paused clock jumped an hour ahead).\n\
+                     Likely causes: a deadlock, or a `Pending` returned with no wake-up arranged.\n\
+                     Run `cargo test -p lesson-{lesson}` to see which exercise is stuck."
+                );
+                std::process::exit(124);
+            }
+        }
+    })
+}
+
 /// Let every other task on the paused runtime run until it waits on something.
 ///
 /// Implemented as a 1 ms virtual sleep: the paused clock only moves once no task can make

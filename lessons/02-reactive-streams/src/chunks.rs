@@ -1,0 +1,48 @@
+//! Exercise 02.3: `Chunks` — an operator with a buffer of its own.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::Stream;
+
+/// Groups the items of `inner` into vectors of `size` items; the last one may be shorter.
+pub struct Chunks<S: Stream> {
+    inner: S,
+    size: usize,
+    /// The chunk being filled.
+    buffer: Vec<S::Item>,
+    /// Set once `inner` has returned `Ready(None)`: it must not be polled again.
+    done: bool,
+}
+
+impl<S: Stream> Chunks<S> {
+    /// Wrap `inner`. Panics if `size` is 0.
+    pub fn new(inner: S, size: usize) -> Self {
+        assert!(size > 0, "chunks of size 0 would never fill");
+        Chunks {
+            inner,
+            size,
+            buffer: Vec::with_capacity(size),
+            done: false,
+        }
+    }
+}
+
+impl<S> Stream for Chunks<S>
+where
+    S: Stream + Unpin,
+    S::Item: Unpin,
+{
+    type Item = Vec<S::Item>;
+
+    /// Poll `inner` until the buffer holds `size` items, then yield them.
+    ///
+    /// - `inner` returns `Pending` with a part-filled buffer: keep the items and return
+    ///   `Pending` (a chunk is only yielded full, or at the end).
+    /// - `inner` ends: yield what is in the buffer, if anything, then `None` — and never
+    ///   poll `inner` after it has returned `None`.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Vec<S::Item>>> {
+        let _ = (&self.inner, self.size, &self.buffer, self.done, cx);
+        todo!("exercise 02.3: Chunks::poll_next")
+    }
+}

@@ -28,6 +28,8 @@ impl<S: Stream> Chunks<S> {
     }
 }
 
+// `S::Item: Unpin` too: the buffer is a field, and a `Vec<T>` is only `Unpin` when `T` is,
+// so without it `Chunks` would not be `Unpin` and `self.get_mut()` would not compile.
 impl<S> Stream for Chunks<S>
 where
     S: Stream + Unpin,

@@ -245,6 +245,11 @@ fn ex02_4_a_burst_is_spread_out() {
         let start = Instant::now();
         let got = with_times(Throttle::new(stream::iter(1..=5), ms(100)), start).await;
         assert_eq!(
+            got.len(),
+            5,
+            "every item comes out, later if need be: a throttle delays items, it never drops them"
+        );
+        assert_eq!(
             got,
             vec![(0, 1), (100, 2), (200, 3), (300, 4), (400, 5)],
             "five items ready at once, at most one per 100ms: the first at once, then one every 100ms"
@@ -273,7 +278,7 @@ fn ex02_4_items_slower_than_the_period_are_not_delayed() {
 
 const PRODUCER_NEVER_WAITS: &str = "the producer never waits: is the channel bounded \
      (`mpsc::channel(buffer)`), and does the producer stop when `reserve` (or `send`) fails \
-     because the subscriber is gone?";
+     because the subscriber is gone, and after it has sent an error?";
 
 /// A source that counts the items it made, forever.
 fn counting_source(
@@ -346,7 +351,8 @@ fn ex02_5_a_slow_subscriber_holds_the_producer_back() {
         assert!(
             most_ahead <= 4,
             "{most_ahead} items were made that the subscriber had not taken, with a buffer of 4: \
-             wait for room (`reserve().await`) before asking the source for an item"
+             the channel's capacity must be `buffer`, and the producer must wait for room \
+             (`reserve().await`) before it asks the source for an item"
         );
         assert_eq!(
             most_ahead, 4,
@@ -391,7 +397,8 @@ fn ex02_5_dropping_the_subscription_stops_the_producer() {
             let made = made.load(Ordering::SeqCst);
             assert!(
                 made <= 5,
-                "{made} items made for a subscriber that took 3 with a buffer of 2"
+                "{made} items made for a subscriber that took 3 with a buffer of 2: is the channel's \
+             capacity `buffer`, and does the producer wait for room before asking the source?"
             );
         });
 }

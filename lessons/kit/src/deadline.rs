@@ -151,7 +151,8 @@ impl Exercise {
         if message == VIRTUAL_TIMEOUT {
             panic!(
                 "exercise {id} timed out: every task was waiting and nothing could wake any of them \
-                 (the paused clock jumped {hours} hour ahead and the test still had not finished).\n\
+                 (the paused clock ran {hours} hour ahead in virtual time — no real time passed — \
+                 and the test still had not finished).\n\
                  Likely causes:\n{causes}  - a deadlock: a task waits on a channel, lock or reply that only it (or another waiting task) could provide\n\
                  {where_}",
                 id = self.info.id,
@@ -160,8 +161,13 @@ impl Exercise {
                 where_ = self.chapter.where_to_read(&self.info),
             );
         }
+        // The panic hook has already printed the message and where it came from, just
+        // above; say which exercise it belongs to without printing it all again.
+        let at = last_panic_location(thread_name)
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default();
         panic!(
-            "exercise {id} failed: {message}\n{where_}",
+            "exercise {id} failed: the panic above says what went wrong{at}.\n{where_}",
             id = self.info.id,
             where_ = self.chapter.where_to_read(&self.info),
         );
@@ -289,6 +295,18 @@ type Recorded = Vec<(Option<String>, String, String)>;
 
 static TODOS: Mutex<Recorded> = Mutex::new(Vec::new());
 
+/// Where the last panic on each harness thread happened.
+static LAST_PANIC: Mutex<std::collections::BTreeMap<String, String>> =
+    Mutex::new(std::collections::BTreeMap::new());
+
+fn last_panic_location(thread_name: &str) -> Option<String> {
+    LAST_PANIC
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(thread_name)
+        .cloned()
+}
+
 fn recorded_todos() -> Recorded {
     TODOS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
@@ -312,6 +330,14 @@ fn install_panic_hook() {
                 return; // the harness explains this one itself
             }
             let thread = thread::current().name().map(str::to_string);
+            if let Some(name) = thread.as_deref().filter(|n| n.starts_with(THREAD_PREFIX))
+                && let Some(l) = info.location()
+            {
+                LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                    name.to_string(),
+                    format!("{}:{}:{}", l.file(), l.line(), l.column()),
+                );
+            }
             if parse_todo(&message).is_some() {
                 let location = info
                     .location()

@@ -1,14 +1,12 @@
 //! Exercise 03.4: the circuit breaker around async calls — reference solution.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
 
-use futures::FutureExt;
 use tokio::time::Instant;
 
 use crate::machine::Machine;
-use crate::{BreakerError, Settings, State};
+use crate::{BreakerError, Counts, Settings, State};
 
 /// A circuit breaker that async tasks share (`Arc<CircuitBreaker>`).
 pub struct CircuitBreaker {
@@ -36,6 +34,11 @@ impl CircuitBreaker {
         self.machine.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The counts of the current generation.
+    pub fn counts(&self) -> Counts {
+        self.lock().counts()
+    }
+
     /// Run `call` through the breaker.
     pub async fn call<T, E, Fut>(&self, call: impl FnOnce() -> Fut) -> Result<T, BreakerError<E>>
     where
@@ -47,20 +50,47 @@ impl CircuitBreaker {
             .lock()
             .before_request(Instant::now())
             .map_err(BreakerError::Rejected)?;
-        // The guard is gone (it was a temporary of the statement above): the call runs
-        // unlocked, so other callers can be let through or rejected meanwhile. Holding a
-        // lock across this `.await` would serialise every call through the breaker.
-        let outcome = AssertUnwindSafe(call()).catch_unwind().await;
-        let success = matches!(outcome, Ok(Ok(_)));
+        // From here on, this call *will* be reported, whatever happens to it. Three ways
+        // out: it returns (reported below), it panics, or it is cancelled — the future of
+        // `call` dropped at an `.await`, by a timeout or a `select!` that chose another
+        // branch. The last two skip every line after the `.await`; only a destructor
+        // still runs. A counted half-open trial that is never reported keeps its slot
+        // forever, and the breaker never leaves half-open. So the guard reports a failure
+        // from its `Drop`, unless we disarm it with the real outcome.
+        let mut pending = Pending {
+            breaker: self,
+            generation,
+            armed: true,
+        };
+        // The guard holds no lock (it only borrows `self`): the call runs unlocked, so
+        // other callers can be let through or rejected meanwhile. Holding a lock across
+        // this `.await` would serialise every call through the breaker.
+        let result = call().await;
+        pending.armed = false;
         // The time the call *finished*: a late result is judged by the generation it
         // started in (see `after_request`).
         self.lock()
-            .after_request(generation, success, Instant::now());
-        match outcome {
-            Ok(result) => result.map_err(BreakerError::Inner),
-            // A panic is a failure as far as the breaker is concerned — recorded above —
-            // but it is not ours to swallow.
-            Err(panic) => std::panic::resume_unwind(panic),
+            .after_request(generation, result.is_ok(), Instant::now());
+        result.map_err(BreakerError::Inner)
+    }
+}
+
+/// A call that has been let through and not yet reported.
+struct Pending<'a> {
+    breaker: &'a CircuitBreaker,
+    generation: u64,
+    armed: bool,
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            // Panicking or cancelled: a failure, as far as the breaker can tell. (During a
+            // panic this runs as the stack unwinds; the panic then goes on to the caller
+            // untouched — we never caught it.)
+            self.breaker
+                .lock()
+                .after_request(self.generation, false, Instant::now());
         }
     }
 }

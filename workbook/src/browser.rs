@@ -22,12 +22,13 @@ use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket, stream::MaybeTlsStream};
 
 /// Pages that must work, and a chapter page to photograph.
-const PAGES: [&str; 6] = [
+const PAGES: [&str; 7] = [
     "introduction.html",
     "00-foundations.html",
     "01-actors.html",
     "02-reactive-streams.html",
     "03-circuit-breaker.html",
+    "04-worker-pool.html",
     "appendix-go-to-rust.html",
 ];
 const SCREENSHOT_OF: &str = "01-actors.html";

@@ -94,7 +94,12 @@ fn ex03_2_open_turns_half_open_strictly_after_the_timeout() {
             Open,
             "at exactly the timeout the breaker is still open: only *after* it does it try half-open"
         );
-        assert_eq!(m.state(t0 + secs(30) + ms(1)), HalfOpen);
+        assert_eq!(
+            m.state(t0 + secs(30) + ms(1)),
+            HalfOpen,
+            "just after the timeout the breaker should be half-open: does `set_state` assign the \
+             new state *before* starting the new generation? (the expiry depends on the state)"
+        );
         assert_eq!(changes(&log), vec![(Closed, Open), (Open, HalfOpen)]);
     });
 }
@@ -337,13 +342,14 @@ fn ex03_3_results_from_an_older_generation_are_ignored() {
         let mut m = Machine::new(settings, t0);
         let slow = m.before_request(t0).expect("closed");
         request(&mut m, false, t0 + secs(1)).expect("closed");
-        // The interval passes while `slow` is in flight: a new generation.
-        assert_eq!(m.state(t0 + secs(11)), Closed);
+        // The interval passes while `slow` is in flight: a new generation — even though
+        // nobody looks at the breaker until `slow` reports.
         m.after_request(slow, false, t0 + secs(12));
         assert_eq!(
             m.counts(),
             Counts::default(),
-            "a call that started before the counts were cleared must not be counted after"
+            "a call that started before the interval ended must not be counted in the next one: \
+             bring the machine up to date (current_state) before comparing generations"
         );
 
         // Likewise across a change of state.
@@ -452,7 +458,10 @@ fn ex03_4_half_open_lets_at_most_max_requests_through_at_once() {
             match task.await.expect("no panic") {
                 Ok(()) => {}
                 Err(BreakerError::Rejected(Rejected::TooManyRequests)) => rejected += 1,
-                Err(other) => panic!("unexpected {other:?}"),
+                Err(other) => panic!(
+                    "a caller got {other:?} while the breaker was half-open: was a rejection \
+                     reported as a failure?"
+                ),
             }
         }
         assert_eq!(
@@ -472,6 +481,108 @@ fn ex03_4_half_open_lets_at_most_max_requests_through_at_once() {
 }
 
 #[test]
+fn ex03_4_calls_run_side_by_side() {
+    exercise("03.4").run_async(|| async {
+        let (cb, _) = breaker(5, 1, secs(30));
+        let start = Instant::now();
+        let running = HighWater::new();
+        let slow = || async {
+            let _running = running.enter();
+            sleep(ms(100)).await;
+            Ok::<(), &str>(())
+        };
+        let (a, b) = tokio::join!(cb.call(slow), cb.call(slow));
+        assert_eq!((a, b), (Ok(()), Ok(())));
+        assert_eq!(
+            (running.max(), start.elapsed()),
+            (2, ms(100)),
+            "two 100ms calls through a closed breaker should run at the same time: is a lock \
+             held while the call runs?"
+        );
+    });
+}
+
+#[test]
+fn ex03_4_rejections_change_no_count() {
+    exercise("03.4").run_async(|| async {
+        let (cb, log) = breaker(1, 1, secs(30));
+        fail(&cb).await;
+        sleep(secs(31)).await;
+        let trial = {
+            let cb = Arc::clone(&cb);
+            tokio::spawn(async move {
+                cb.call(|| async {
+                    sleep(ms(100)).await;
+                    Ok::<(), &str>(())
+                })
+                .await
+            })
+        };
+        kit::settle().await;
+        for _ in 0..5 {
+            let r: Result<(), BreakerError<&str>> = cb.call(|| async { Ok(()) }).await;
+            assert_eq!(r, Err(BreakerError::Rejected(Rejected::TooManyRequests)));
+        }
+        assert_eq!(
+            cb.counts(),
+            Counts {
+                requests: 1,
+                ..Counts::default()
+            },
+            "rejected calls say nothing about the dependency: they must change no count"
+        );
+        assert_eq!(trial.await.expect("no panic"), Ok(()));
+        assert_eq!(cb.state(), Closed, "the one trial succeeded");
+        assert_eq!(
+            changes(&log),
+            vec![(Closed, Open), (Open, HalfOpen), (HalfOpen, Closed)]
+        );
+    });
+}
+
+#[test]
+fn ex03_4_a_cancelled_call_counts_as_a_failure() {
+    exercise("03.4").run_async(|| async {
+        let (cb, log) = breaker(1, 1, secs(30));
+        fail(&cb).await;
+        sleep(secs(31)).await;
+        // The trial call is cancelled: `timeout` drops its future after 100ms.
+        let cancelled = tokio::time::timeout(
+            ms(100),
+            cb.call(|| async {
+                sleep(secs(10)).await;
+                Ok::<(), &str>(())
+            }),
+        )
+        .await;
+        assert!(
+            cancelled.is_err(),
+            "the call should have been cancelled by the timeout"
+        );
+        assert_eq!(
+            cb.state(),
+            Open,
+            "a trial call that was cancelled (its future dropped) must still be reported, as a \
+             failure — otherwise the breaker stays half-open with its only trial slot taken, \
+             forever. A guard whose Drop reports the failure covers it."
+        );
+        sleep(secs(31)).await;
+        let r: Result<(), BreakerError<&str>> = cb.call(|| async { Ok(()) }).await;
+        assert_eq!(r, Ok(()), "after another timeout, a new trial goes through");
+        assert_eq!(
+            changes(&log),
+            vec![
+                (Closed, Open),
+                (Open, HalfOpen),
+                (HalfOpen, Open),
+                (Open, HalfOpen),
+                (HalfOpen, Closed)
+            ]
+        );
+    });
+}
+
+#[test]
 fn ex03_4_a_panic_is_a_failure_and_is_not_swallowed() {
     exercise("03.4").run_async(|| async {
         let (cb, _) = breaker(1, 1, secs(30));
@@ -482,9 +593,12 @@ fn ex03_4_a_panic_is_a_failure_and_is_not_swallowed() {
         }))
         .catch_unwind()
         .await;
-        assert!(
-            outcome.is_err(),
-            "the panic should reach the caller, not turn into a value"
+        let payload =
+            outcome.expect_err("the panic should reach the caller, not turn into a value");
+        assert_eq!(
+            payload.downcast_ref::<&str>().copied(),
+            Some("the dependency panicked (a planned panic)"),
+            "the caller should get the call's own panic, unchanged"
         );
         assert_eq!(cb.state(), Open, "a panicking call counts as a failure");
     });

@@ -54,14 +54,28 @@ pub fn find_exercise(root: &Path, arg: &str) -> Result<(Lesson, Chapter, Exercis
             "`{arg}` is not an exercise number; write it as NN.k, for example 01.2"
         ))
     };
-    let (n, k) = arg.split_once('.').ok_or_else(malformed)?;
+    let Some((n, k)) = arg.split_once('.') else {
+        // A bare lesson number: name that lesson's exercises.
+        if let Ok(lesson) = find_lesson(root, arg)
+            && let Ok(chapter) = lesson.chapter(root)
+        {
+            let ids: Vec<&str> = chapter.exercises.iter().map(|e| e.id.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "`{arg}` is not an exercise number; write it as NN.k — lesson {} has {}",
+                lesson.number,
+                ids.join(", ")
+            )));
+        }
+        return Err(malformed());
+    };
     let number_ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if !number_ok(n) || !number_ok(k) || n.len() > 2 {
         return Err(malformed());
     }
     let lesson = find_lesson(root, n)?;
     let chapter = lesson.chapter(root)?;
-    let id = format!("{}.{}", lesson.number, k.trim_start_matches('0'));
+    let k: u32 = k.parse().map_err(|_| malformed())?;
+    let id = format!("{}.{k}", lesson.number);
     let info = chapter.exercise(&id).cloned().ok_or_else(|| {
         let ids: Vec<&str> = chapter.exercises.iter().map(|e| e.id.as_str()).collect();
         Error::Usage(format!(
@@ -157,6 +171,22 @@ fn check_lesson(root: &Path, lesson: &Lesson, progress: &mut Progress) -> Result
     Ok(checked)
 }
 
+/// A test's message without what the runner already shows: where to read (printed above),
+/// where the *test* panicked (the learner does not edit tests), the backtrace note.
+fn trim_message(message: &str) -> Vec<&str> {
+    message
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            !(l.starts_with("read: chapter")
+                || l.starts_with("book/")
+                || l.starts_with("(in the browser:")
+                || l.starts_with("note: run with `RUST_BACKTRACE")
+                || (l.starts_with("thread '") && l.contains("/tests/")))
+        })
+        .collect()
+}
+
 fn bar(done: usize, total: usize, width: usize) -> String {
     let filled = (done * width).checked_div(total).unwrap_or(0);
     format!("[{}{}]", "█".repeat(filled), "░".repeat(width - filled))
@@ -239,14 +269,15 @@ fn report(root: &Path, checked: &Checked) -> ExitCode {
                 e.info.hints.len()
             );
         }
-        let shown = e
-            .failed
+        let mut failed = e.failed.clone();
+        failed.sort();
+        let shown = failed
             .first()
             .and_then(|t| run.failure_message(t).map(|m| (t, m)));
         match shown {
             Some((test, message)) => {
                 println!("\nThe first failing test, {test}, says:\n");
-                for line in message.lines() {
+                for line in trim_message(&message) {
                     println!("  {line}");
                 }
             }
@@ -387,13 +418,13 @@ pub fn status(root: &Path, refresh: bool) -> Result<ExitCode, Error> {
         rows.push([
             lesson.number.clone(),
             chapter.title.clone(),
-            format!("{} {state}", bar(passed, total, 10)),
+            format!("{} {state}", bar(passed, total, 20)),
         ]);
     }
     crate::verify::print_table(&["lesson", "chapter", "progress"], &rows);
     println!(
         "\n{} {passed_total} of {exercises_total} exercises in {} lessons",
-        bar(passed_total, exercises_total, 30),
+        bar(passed_total, exercises_total, 20),
         all.len()
     );
     if !refresh {

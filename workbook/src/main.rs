@@ -1,7 +1,7 @@
 //! `workbook`: the companion to the book.
 //!
 //! Run it as `cargo workbook <command>` (an alias in `.cargo/config.toml` for
-//! `cargo run --quiet -p workbook --`). With no command it runs `next`.
+//! `cargo run -p workbook --`). With no command it runs `next`.
 
 mod book;
 mod browser;
@@ -105,6 +105,21 @@ impl From<String> for Error {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` closes the pipe early; `println!` then panics. That is the
+    // reader's choice, not an error: end quietly.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
     let cli = Cli::parse();
     let root = match find_root() {
         Ok(root) => root,

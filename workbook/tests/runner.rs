@@ -154,6 +154,14 @@ fn next_points_a_new_learner_at_the_first_exercise() {
             "The first failing test, ex98_1_adds, says:",
             "not yet implemented: exercise 98.1: add",
         ] {
+            assert!(
+                !text.contains("tests/lesson.rs"),
+                "the test file's panic location is noise:\n{text}"
+            );
+            assert!(
+                !text.contains("tests/lesson.rs"),
+                "the test file's panic location is noise:\n{text}"
+            );
             assert!(text.contains(want), "missing {want:?} in:\n{text}");
         }
         assert!(
@@ -218,7 +226,7 @@ fn status_answers_from_the_cache_and_refresh_recomputes() {
     let text = stdout_of(&out);
     assert_eq!(out.status.code(), Some(0));
     assert!(
-        text.contains("98      First    [░░░░░░░░░░] not started"),
+        text.contains("98      First    [░░░░░░░░░░░░░░░░░░░░] not started"),
         "{text}"
     );
     assert!(text.contains("0 of 2 exercises in 2 lessons"), "{text}");
@@ -237,11 +245,11 @@ fn status_answers_from_the_cache_and_refresh_recomputes() {
         "status should be instant"
     );
     assert!(
-        text.contains("98      First    [██████████] done"),
+        text.contains("98      First    [████████████████████] done"),
         "{text}"
     );
     assert!(
-        text.contains("99      Second   [░░░░░░░░░░] not started"),
+        text.contains("99      Second   [░░░░░░░░░░░░░░░░░░░░] not started"),
         "{text}"
     );
     assert!(text.contains("1 of 2 exercises in 2 lessons"), "{text}");
@@ -256,7 +264,7 @@ fn status_answers_from_the_cache_and_refresh_recomputes() {
     let out = f.workbook().args(["status", "--refresh"]).output().unwrap();
     let text = stdout_of(&out);
     assert!(
-        text.contains("98      First    [░░░░░░░░░░] not started"),
+        text.contains("98      First    [░░░░░░░░░░░░░░░░░░░░] not started"),
         "{text}"
     );
     assert!(
@@ -290,6 +298,24 @@ fn hints_come_one_at_a_time() {
     assert!(
         !text.contains("Not a hint"),
         "tips outside the exercise are not hints:\n{text}"
+    );
+
+    // Output piped into a reader that stops early (`| head`) is not an error.
+    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_workbook"))
+        .current_dir(&f.root)
+        .args(["hint", "98.1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a closed stdout ends the runner quietly:\n{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 
     for stdin in ["q\n", ""] {
@@ -379,7 +405,7 @@ fn reset_restores_only_the_exercise_files_and_asks_first() {
 #[test]
 fn bad_input_gets_one_line_naming_the_problem_and_exit_2() {
     let f = Fixture::new("bad");
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
         (
             &["check", "7"],
             "workbook: there is no lesson 07; the lessons are 98, 99",
@@ -398,7 +424,11 @@ fn bad_input_gets_one_line_naming_the_problem_and_exit_2() {
         ),
         (
             &["hint", "98"],
-            "workbook: `98` is not an exercise number; write it as NN.k, for example 01.2",
+            "workbook: `98` is not an exercise number; write it as NN.k — lesson 98 has 98.1",
+        ),
+        (
+            &["hint", "98.0"],
+            "workbook: lesson 98 has no exercise 98.0; its exercises are 98.1",
         ),
         (
             &["hint", "98.x"],

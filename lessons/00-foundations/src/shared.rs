@@ -1,11 +1,11 @@
 //! Exercise 00.2: shared state behind `Arc<Mutex<…>>`.
 //!
-//! The Go seed collects results like this, from many goroutines at once:
+//! The Go material collects results like this, from many goroutines at once:
 //!
 //! ```go
 //! go func() {
 //!     defer wg.Done()
-//!     latency, status := consume()
+//!     latency, status := callServer()
 //!     latencies = append(latencies, latency)   // a data race
 //! }()
 //! ```

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::FutureExt;
 use tokio::sync::mpsc::error::TrySendError;
@@ -16,19 +16,21 @@ use crate::{JobError, JobId, JobResult, Shutdown, SubmitError, panic_message};
 /// An async job: a boxed future, run once by some worker task.
 pub type AsyncJob<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
+/// The queue's receiving half, shared by the workers.
+type SharedQueue<T> = Arc<Mutex<mpsc::Receiver<(JobId, AsyncJob<T>)>>>;
+
 /// A fixed set of worker tasks taking async jobs from one bounded queue.
 pub struct AsyncPool<T> {
     /// The sending half of the job queue; `None` once the pool has begun to close.
     jobs: Option<mpsc::Sender<(JobId, AsyncJob<T>)>>,
+    /// The receiving half, shared with the workers (a tokio `Receiver` has one owner, so
+    /// they take turns at it through an async mutex); `shutdown_now` empties it too.
+    queue: SharedQueue<T>,
     /// Every job's result, in the order jobs finish.
     results: mpsc::UnboundedReceiver<JobResult<T>>,
     /// The worker tasks.
     workers: Vec<JoinHandle<()>>,
     next_id: AtomicU64,
-    /// Set by `shutdown_now`: workers drop the jobs they take instead of running them.
-    discard: Arc<AtomicBool>,
-    /// Jobs dropped unrun.
-    discarded: Arc<AtomicUsize>,
 }
 
 impl<T: Send + 'static> AsyncPool<T> {
@@ -38,12 +40,9 @@ impl<T: Send + 'static> AsyncPool<T> {
         let (jobs, queue) = mpsc::channel::<(JobId, AsyncJob<T>)>(queue.max(1));
         let queue = Arc::new(Mutex::new(queue));
         let (report, results) = mpsc::unbounded_channel();
-        let discard = Arc::new(AtomicBool::new(false));
-        let discarded = Arc::new(AtomicUsize::new(0));
         let workers = (0..workers)
             .map(|_| {
                 let (queue, report) = (Arc::clone(&queue), report.clone());
-                let (discard, discarded) = (Arc::clone(&discard), Arc::clone(&discarded));
                 tokio::spawn(async move {
                     loop {
                         // Take one job, holding the lock only for that. The block ends
@@ -58,10 +57,7 @@ impl<T: Send + 'static> AsyncPool<T> {
                         let Some((id, job)) = next else {
                             return; // closed and empty
                         };
-                        if discard.load(Ordering::Relaxed) {
-                            discarded.fetch_add(1, Ordering::Relaxed);
-                            continue; // `job` is dropped unrun
-                        }
+
                         let outcome = AssertUnwindSafe(job)
                             .catch_unwind()
                             .await
@@ -73,11 +69,10 @@ impl<T: Send + 'static> AsyncPool<T> {
             .collect();
         AsyncPool {
             jobs: Some(jobs),
+            queue,
             results,
             workers,
             next_id: AtomicU64::new(0),
-            discard,
-            discarded,
         }
     }
 
@@ -122,13 +117,24 @@ impl<T: Send + 'static> AsyncPool<T> {
 
     /// Drop the queued jobs unrun, let running ones finish, wait for the workers, report.
     pub async fn shutdown_now(mut self) -> Shutdown<T> {
-        // Workers that are busy will find the flag when they come back for more; idle
-        // workers find it with the next job they take. Every queued job is taken by
-        // some worker once the queue is closed, and dropped.
-        self.discard.store(true, Ordering::Relaxed);
+        self.jobs = None;
+        // Empty the queue ourselves, now, rather than leaving the queued jobs for workers
+        // to find: a queued job may own things (a buffer, a connection) that should be
+        // released at once, not when some worker is done with a long job. The lock is
+        // free unless a worker is taking a job this very moment — workers hold it only
+        // for that — and then that job runs, and is not counted.
+        let discarded = {
+            let mut queue = self.queue.lock().await;
+            queue.close();
+            let mut n = 0;
+            while queue.try_recv().is_ok() {
+                n += 1; // dropped unrun
+            }
+            n
+        };
         self.join_workers().await;
         Shutdown {
-            discarded: self.discarded.load(Ordering::Relaxed),
+            discarded,
             results: self.take_results(),
         }
     }

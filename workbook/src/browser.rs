@@ -22,13 +22,14 @@ use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket, stream::MaybeTlsStream};
 
 /// Pages that must work, and a chapter page to photograph.
-const PAGES: [&str; 7] = [
+const PAGES: [&str; 8] = [
     "introduction.html",
     "00-foundations.html",
     "01-actors.html",
     "02-reactive-streams.html",
     "03-circuit-breaker.html",
     "04-worker-pool.html",
+    "05-rate-limiting.html",
     "appendix-go-to-rust.html",
 ];
 const SCREENSHOT_OF: &str = "01-actors.html";

@@ -3,9 +3,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::AtomicU64;
 
-use tokio::sync::mpsc;
+use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::{JobId, JobResult, Shutdown, SubmitError};
@@ -13,27 +13,28 @@ use crate::{JobId, JobResult, Shutdown, SubmitError};
 /// An async job: a boxed future, run once by some worker task.
 pub type AsyncJob<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
+/// The queue's receiving half, shared by the workers.
+type SharedQueue<T> = Arc<Mutex<mpsc::Receiver<(JobId, AsyncJob<T>)>>>;
+
 /// A fixed set of worker tasks taking async jobs from one bounded queue.
 pub struct AsyncPool<T> {
     /// The sending half of the job queue; `None` once the pool has begun to close.
     jobs: Option<mpsc::Sender<(JobId, AsyncJob<T>)>>,
+    /// The receiving half, shared with the workers (a tokio `Receiver` has one owner, so
+    /// they take turns at it through an async mutex); `shutdown_now` empties it too.
+    queue: SharedQueue<T>,
     /// Every job's result, in the order jobs finish.
     results: mpsc::UnboundedReceiver<JobResult<T>>,
     /// The worker tasks.
     workers: Vec<JoinHandle<()>>,
     next_id: AtomicU64,
-    /// Set by `shutdown_now`: workers drop the jobs they take instead of running them.
-    discard: Arc<AtomicBool>,
-    /// Jobs dropped unrun.
-    discarded: Arc<AtomicUsize>,
 }
 
 impl<T: Send + 'static> AsyncPool<T> {
-    /// Start `workers` tasks over a queue of at most `queue` jobs (at least 1: tokio's
-    /// channels need room for one). A tokio `Receiver` has one owner, so the workers share
-    /// it as an `Arc<tokio::sync::Mutex<Receiver<…>>>` and take turns at it. A panicking
-    /// job becomes a `JobError::Panicked` result (`futures::FutureExt::catch_unwind`), and
-    /// its worker goes on.
+    /// Start `workers` tasks over a queue of at most `queue` jobs (a `queue` of 0 counts
+    /// as 1: tokio's channels need room for one). The workers share the receiver through
+    /// `self.queue` and take turns at it. A panicking job becomes a `JobError::Panicked`
+    /// result (`futures::FutureExt::catch_unwind`), and its worker goes on.
     ///
     /// The trap of the Rust Book's thread pool waits here too: a worker must hold the
     /// queue's lock only while it *takes* a job, never while it runs one.
@@ -67,10 +68,11 @@ impl<T: Send + 'static> AsyncPool<T> {
         todo!("exercise 04.4: AsyncPool::close")
     }
 
-    /// Stop taking jobs; drop the queued jobs unrun; let running jobs finish; wait for
-    /// every worker task to end; report.
+    /// Stop taking jobs; drop the queued jobs unrun, at once, even while every worker is
+    /// busy (take the queue's lock, `close` the receiver and `try_recv` what is left);
+    /// let running jobs finish; wait for every worker task to end; report.
     pub async fn shutdown_now(mut self) -> Shutdown<T> {
-        let _ = (&mut self.workers, &self.discard, &self.discarded);
+        let _ = (&mut self.workers, &self.queue);
         todo!("exercise 04.4: AsyncPool::shutdown_now")
     }
 }

@@ -58,10 +58,10 @@ fn main() {
     );
     println!();
 
-    kit::run_paused("04", tokio_pool(workers));
+    kit::run_paused("04", tokio_pool());
 }
 
-async fn tokio_pool(workers: usize) {
+async fn tokio_pool() {
     println!("Tokio: 1 worker task; 6 jobs of 100ms each; shutdown_now at t=250ms (virtual time)");
     let start = Instant::now();
     let pool: AsyncPool<String> = AsyncPool::new(1, 8);
@@ -82,7 +82,6 @@ async fn tokio_pool(workers: usize) {
         shutdown.results.len(),
         shutdown.discarded
     );
-    let _ = workers;
 }
 
 fn print_results(results: &[JobResult<String>]) {

@@ -138,6 +138,22 @@ fn ex04_1_exactly_n_jobs_run_at_once() {
                 .collect();
             assert_eq!(threads.len(), 3, "the jobs ran on {} threads, not on the 3 workers", threads.len());
             assert!(!threads.contains(&thread::current().id()), "jobs ran on the submitting thread");
+
+            // And never a fourth: four jobs that wait for each other can never all meet.
+            let four = Arc::new(Gate::new(4, ms(300)));
+            for _ in 0..4 {
+                let four = Arc::clone(&four);
+                pool.submit(move || {
+                    four.arrive();
+                    thread::current().id()
+                })
+                .expect("open");
+            }
+            take_results(&pool, 4);
+            assert!(
+                four.is_broken(),
+                "4 jobs ran at the same time on a pool of 3 workers: start exactly `workers` threads"
+            );
         });
 }
 
@@ -194,7 +210,12 @@ fn ex04_1_dropping_the_pool_runs_the_queue_and_joins_every_worker() {
                 .expect("open");
             }
             drop(pool);
-            assert_eq!(ran.load(Ordering::SeqCst), 6, "jobs still queued when the pool is dropped should run");
+            let ran = ran.load(Ordering::SeqCst);
+            assert_eq!(
+                ran, 6,
+                "when drop returned, only {ran} of the 6 queued jobs had run: Drop must close the \
+                 queue and then wait (join the workers) until they have run everything"
+            );
             assert_eq!(
                 alive.load(Ordering::SeqCst),
                 0,
@@ -229,7 +250,9 @@ fn busy_pool(queue: usize, queued: usize) -> (Pool<u32>, mpsc::Sender<()>) {
 
 #[test]
 fn ex04_2_a_full_queue_turns_try_submit_away_and_hands_the_job_back() {
-    exercise("04.2").run(|| {
+    exercise("04.2")
+        .hangs_if("try_submit waits when the queue is full: use `try_send`, which returns at once")
+        .run(|| {
         let (pool, release) = busy_pool(2, 2);
         match pool.try_submit(|| 99) {
             Err(e) if e.is_full() => {
@@ -291,32 +314,29 @@ fn ex04_2_submit_waits_for_room() {
 fn ex04_3_close_runs_every_queued_job_and_leaves_no_thread() {
     exercise("04.3").run(|| {
         let alive = Arc::new(AtomicUsize::new(0));
-        let pool: Pool<u32> = Pool::new(2, 16);
-        for i in 0..10u32 {
-            let alive = Arc::clone(&alive);
+        let pool: Pool<u32> = Pool::new(4, 16);
+        let gate = Arc::new(Gate::new(4, PATIENCE));
+        // Four jobs that start together and finish in reverse order, 30ms apart.
+        for i in 0..4u32 {
+            let (alive, gate) = (Arc::clone(&alive), Arc::clone(&gate));
             pool.submit(move || {
                 mark_this_thread(&alive);
-                thread::sleep(ms(5));
+                gate.arrive();
+                thread::sleep(ms(30 * u64::from(4 - i)));
                 i
             })
             .expect("open");
         }
-        let first = pool
-            .results()
-            .recv_timeout(Duration::from_secs(3))
-            .expect("a result");
-        let rest = pool.close();
-        assert_eq!(rest.len(), 9, "close returns every result not taken yet");
-        assert!(rest.windows(2).all(|w| w[0].id < w[1].id), "sorted by id");
-        assert!(
-            rest.iter().all(|r| r.id != first.id),
-            "not the one already taken"
-        );
+        for i in 4..10u32 {
+            pool.submit(move || i).expect("open");
+        }
+        let results = pool.close();
         assert_eq!(
-            alive.load(Ordering::SeqCst),
-            0,
-            "worker threads outlived close()"
+            results.iter().map(|r| r.id).collect::<Vec<_>>(),
+            (0..10).collect::<Vec<_>>(),
+            "close returns every result not taken yet, sorted by id (jobs 3, 2, 1, 0 finished in that order)"
         );
+        assert_eq!(alive.load(Ordering::SeqCst), 0, "worker threads outlived close()");
     });
 }
 
@@ -424,8 +444,19 @@ fn ex04_4_n_jobs_at_once_in_virtual_time() {
                 .expect("open");
             }
             let results = pool.close().await;
-            assert_eq!(results.iter().map(|r| r.outcome.clone().unwrap()).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4, 5]);
-            assert_eq!(running.max(), 2, "2 workers: 2 jobs at a time, no more and no fewer");
+            assert_eq!(
+                results.iter().map(|r| r.outcome.clone().unwrap()).collect::<Vec<_>>(),
+                vec![0, 1, 2, 3, 4, 5],
+                "close should return every job's result: wait for the workers (await their \
+                 JoinHandles) before collecting"
+            );
+            assert_eq!(
+                running.max(),
+                2,
+                "2 workers: 2 jobs at a time, no more and no fewer (is the queue's lock held while a \
+                 job runs? `while let Some(job) = queue.lock().await.recv().await` holds it through \
+                 the loop body)"
+            );
             assert_eq!(
                 start.elapsed(),
                 ms(300),
@@ -531,6 +562,49 @@ fn ex04_4_shutdown_now_drops_what_has_not_started() {
             0,
             "worker tasks are still alive after shutdown_now()"
         );
+    });
+}
+
+/// Counts its drops.
+struct Dropped(Arc<AtomicUsize>);
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn ex04_4_shutdown_now_drops_the_queue_at_once() {
+    exercise("04.4").run_async(|| async {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let pool: AsyncPool<u32> = AsyncPool::new(1, 8);
+        pool.submit(async {
+            sleep(ms(1000)).await;
+            0
+        })
+        .await
+        .expect("open");
+        for i in 1..=3u32 {
+            let guard = Dropped(Arc::clone(&dropped));
+            pool.submit(async move {
+                let _guard = guard;
+                i
+            })
+            .await
+            .expect("open");
+        }
+        settle().await;
+        let shutdown = tokio::spawn(pool.shutdown_now());
+        sleep(ms(10)).await;
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            3,
+            "10ms into shutdown_now, while the one worker is busy for another second, the 3 queued \
+             jobs should already be dropped: empty the queue from shutdown_now itself"
+        );
+        let report = shutdown.await.expect("no panic");
+        assert_eq!(report.discarded, 3);
+        assert_eq!(report.results, vec![ok(0, 0)]);
     });
 }
 

@@ -341,7 +341,7 @@ fn install_panic_hook() {
             if parse_todo(&message).is_some() {
                 let location = info
                     .location()
-                    .map(|l| format!("{}:{}", l.file(), l.line()))
+                    .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
                     .unwrap_or_default();
                 let on_harness = thread.as_deref().unwrap_or("").starts_with(THREAD_PREFIX);
                 TODOS

@@ -1,0 +1,121 @@
+//! Exercises 05.3, 05.4 and 05.5: three ways to count requests in a window of time.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::{NotUntil, RateLimiter};
+
+/// Exercise 05.3. At most `limit` requests per window; windows are consecutive
+/// `window`-long slices of time starting at `origin` (the limiter's creation), and each
+/// starts with a fresh count.
+pub struct FixedWindow {
+    limit: u32,
+    window: Duration,
+    origin: Instant,
+    /// (index of the current window, requests allowed in it)
+    state: Mutex<(u64, u32)>,
+}
+
+impl FixedWindow {
+    /// Windows start at `origin`.
+    pub fn new(limit: u32, window: Duration, origin: Instant) -> FixedWindow {
+        assert!(
+            limit > 0 && !window.is_zero(),
+            "a window needs a limit and a length"
+        );
+        FixedWindow {
+            limit,
+            window,
+            origin,
+            state: Mutex::new((0, 0)),
+        }
+    }
+}
+
+impl RateLimiter for FixedWindow {
+    /// The window of `now` is `(now - origin) / window` (whole windows). A new window
+    /// starts at a count of 0. Allow while the count is below `limit`; refuse until the
+    /// next window starts.
+    fn check_at(&self, now: Instant) -> Result<Instant, NotUntil> {
+        let _ = (now, self.limit, self.window, self.origin, &self.state);
+        todo!("exercise 05.3: FixedWindow::check_at")
+    }
+}
+
+/// Exercise 05.4. At most `limit` requests in any `window`: the log of allowed requests
+/// is kept, and a request counts as long as it is less than `window` old.
+pub struct SlidingLog {
+    limit: u32,
+    window: Duration,
+    log: Mutex<VecDeque<Instant>>,
+}
+
+impl SlidingLog {
+    /// An empty log.
+    pub fn new(limit: u32, window: Duration) -> SlidingLog {
+        assert!(
+            limit > 0 && !window.is_zero(),
+            "a window needs a limit and a length"
+        );
+        SlidingLog {
+            limit,
+            window,
+            log: Mutex::new(VecDeque::new()),
+        }
+    }
+}
+
+impl RateLimiter for SlidingLog {
+    /// Forget the entries `t` with `t + window <= now` (they are `window` old or more).
+    /// Allow if fewer than `limit` remain (and log `now`); otherwise refuse until the
+    /// oldest entry is `window` old.
+    fn check_at(&self, now: Instant) -> Result<Instant, NotUntil> {
+        let _ = (now, self.limit, self.window, &self.log);
+        todo!("exercise 05.4: SlidingLog::check_at")
+    }
+}
+
+/// Exercise 05.5. The sliding-window *counter*: two counts — the previous fixed window's
+/// and the current one's — blended into an estimate of the last `window`.
+pub struct SlidingWindowCounter {
+    limit: u32,
+    window: Duration,
+    origin: Instant,
+    /// (index of the current window, count in the previous window, count in this one)
+    state: Mutex<(u64, u32, u32)>,
+}
+
+impl SlidingWindowCounter {
+    /// Windows start at `origin`.
+    pub fn new(limit: u32, window: Duration, origin: Instant) -> SlidingWindowCounter {
+        assert!(
+            limit > 0 && !window.is_zero(),
+            "a window needs a limit and a length"
+        );
+        SlidingWindowCounter {
+            limit,
+            window,
+            origin,
+            state: Mutex::new((0, 0, 0)),
+        }
+    }
+}
+
+impl RateLimiter for SlidingWindowCounter {
+    /// Move to the window of `now`: one window on, the current count becomes the
+    /// previous one; two or more on, both are 0. With `elapsed` the time since the current
+    /// window started, the estimate of the last `window` is
+    /// `previous × (window − elapsed) / window + current`. Allow if the estimate plus this
+    /// request stays within `limit` — compute it in whole nanoseconds (`u128`), not in
+    /// floating point:
+    /// `previous × (window − elapsed) + (current + 1) × window <= limit × window`.
+    /// When refusing, any instant after `now` at which a retry could succeed will do
+    /// (the start of the next window is always one).
+    fn check_at(&self, now: Instant) -> Result<Instant, NotUntil> {
+        let _ = (now, self.limit, self.window, self.origin, &self.state);
+        todo!("exercise 05.5: SlidingWindowCounter::check_at")
+    }
+}

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket, stream::MaybeTlsStream};
 
 /// Pages that must work, and a chapter page to photograph.
-const PAGES: [&str; 8] = [
+const PAGES: [&str; 9] = [
     "introduction.html",
     "00-foundations.html",
     "01-actors.html",
@@ -30,6 +30,7 @@ const PAGES: [&str; 8] = [
     "03-circuit-breaker.html",
     "04-worker-pool.html",
     "05-rate-limiting.html",
+    "06-connection-pooling.html",
     "appendix-go-to-rust.html",
 ];
 const SCREENSHOT_OF: &str = "01-actors.html";

@@ -1,0 +1,399 @@
+//! Exercises 06.1–06.4: a connection pool — reference solution.
+//!
+//! ```text
+//!   get() ──▶ idle connection? ──yes──▶ ping ok? ──yes──▶ PooledConn (a guard)
+//!                 │ no                     │ no: discard, try again       │
+//!                 ▼                        │                              │ drop
+//!            a free slot? ──yes──▶ reserve it, connect (unlocked) ──▶ ───┤
+//!                 │ no                                                    ▼
+//!                 ▼                                            back to idle, wake a waiter
+//!            wait until one comes back, or the checkout timeout
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::{Clock, Manager};
+
+/// How big the pool is, and how long things may take.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// Connections kept open even when idle (opened by `Pool::new`).
+    pub min_idle: usize,
+    /// Connections open at most, idle or in use.
+    pub max_size: usize,
+    /// How long `get` waits for a connection when all `max_size` are in use.
+    pub checkout_timeout: Duration,
+    /// Idle connections beyond `min_idle` are closed after this long unused.
+    pub idle_timeout: Duration,
+}
+
+/// What the pool has done so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Connections opened.
+    pub opened: u64,
+    /// Checkouts served by an idle connection.
+    pub reused: u64,
+    /// Connections thrown away because they failed their ping.
+    pub discarded: u64,
+    /// Idle connections closed by the idle timeout.
+    pub reaped: u64,
+    /// `get` calls that gave up waiting.
+    pub timeouts: u64,
+    /// The most connections that were ever open at once.
+    pub max_open: usize,
+}
+
+/// Why `get` returned no connection.
+#[derive(Debug)]
+pub enum PoolError<E> {
+    /// Every connection stayed in use for the whole checkout timeout.
+    Timeout(Duration),
+    /// The pool is closed.
+    Closed,
+    /// Opening a new connection failed.
+    Connect(E),
+}
+
+impl<E: fmt::Display> fmt::Display for PoolError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PoolError::Timeout(d) => write!(
+                f,
+                "no connection became free within {d:?}: every connection is in use"
+            ),
+            PoolError::Closed => f.write_str("the pool is closed"),
+            PoolError::Connect(e) => write!(f, "cannot open a connection: {e}"),
+        }
+    }
+}
+
+/// A pool of connections made by a [`Manager`]. Clone it to share it between threads.
+pub struct Pool<M: Manager> {
+    shared: Arc<Shared<M>>,
+}
+
+impl<M: Manager> Clone for Pool<M> {
+    fn clone(&self) -> Self {
+        Pool {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+struct Shared<M: Manager> {
+    manager: M,
+    config: Config,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State<M::Connection>>,
+    /// Signalled whenever a connection or a slot may have become available, and when the
+    /// last connection comes back to a closing pool.
+    changed: Condvar,
+}
+
+struct State<C> {
+    /// Connections nobody is using, the most recently returned at the back.
+    idle: VecDeque<Idle<C>>,
+    /// Connections open or being opened: idle, in use, and reserved slots.
+    open: usize,
+    /// Connections handed out and not yet returned.
+    out: usize,
+    closed: bool,
+    stats: Stats,
+}
+
+struct Idle<C> {
+    conn: C,
+    since: Instant,
+}
+
+/// What `take_or_reserve` got.
+enum Taken<C> {
+    /// An idle connection, to be checked before use.
+    Idle(C),
+    /// A reserved slot: `open` already counts it; the caller must connect, or give it back.
+    Slot,
+}
+
+/// A connection on loan from the pool: use it through `*` (`Deref`), and it goes back
+/// when the guard is dropped.
+pub struct PooledConn<M: Manager> {
+    shared: Arc<Shared<M>>,
+    conn: Option<M::Connection>,
+}
+
+impl<M: Manager> Deref for PooledConn<M> {
+    type Target = M::Connection;
+    fn deref(&self) -> &M::Connection {
+        self.conn.as_ref().expect("present until dropped")
+    }
+}
+
+impl<M: Manager> DerefMut for PooledConn<M> {
+    fn deref_mut(&mut self) -> &mut M::Connection {
+        self.conn.as_mut().expect("present until dropped")
+    }
+}
+
+impl<M: Manager> Pool<M> {
+    /// A pool with `min_idle` connections open and idle.
+    pub fn new(
+        manager: M,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Pool<M>, PoolError<M::Error>> {
+        assert!(
+            config.max_size > 0 && config.min_idle <= config.max_size,
+            "a pool needs 0 < max_size and min_idle <= max_size"
+        );
+        let mut idle = VecDeque::new();
+        for _ in 0..config.min_idle {
+            let conn = manager.connect().map_err(PoolError::Connect)?;
+            idle.push_back(Idle {
+                conn,
+                since: clock.now(),
+            });
+        }
+        let opened = idle.len();
+        Ok(Pool {
+            shared: Arc::new(Shared {
+                manager,
+                config,
+                clock,
+                state: Mutex::new(State {
+                    idle,
+                    open: opened,
+                    out: 0,
+                    closed: false,
+                    stats: Stats {
+                        opened: opened as u64,
+                        max_open: opened,
+                        ..Stats::default()
+                    },
+                }),
+                changed: Condvar::new(),
+            }),
+        })
+    }
+
+    /// Check a connection out, waiting up to `checkout_timeout` if all are in use.
+    pub fn get(&self) -> Result<PooledConn<M>, PoolError<M::Error>> {
+        // Real time: the wait happens on a real condition variable, while other threads
+        // return real connections.
+        let deadline = Instant::now() + self.shared.config.checkout_timeout;
+        loop {
+            match self.take_or_reserve(deadline)? {
+                Taken::Idle(conn) => {
+                    if let Some(conn) = self.check(conn) {
+                        self.lock().stats.reused += 1;
+                        return Ok(self.guard(conn));
+                    }
+                    // It failed its ping and was discarded: try again, with the time left.
+                }
+                Taken::Slot => return self.open_in_slot(),
+            }
+        }
+    }
+
+    /// What the pool has done so far.
+    pub fn stats(&self) -> Stats {
+        self.lock().stats
+    }
+
+    /// How many connections are idle.
+    pub fn idle(&self) -> usize {
+        self.lock().idle.len()
+    }
+
+    /// How many connections are open (idle, in use, or being opened).
+    pub fn open(&self) -> usize {
+        self.lock().open
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<M::Connection>> {
+        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn guard(&self, conn: M::Connection) -> PooledConn<M> {
+        PooledConn {
+            shared: Arc::clone(&self.shared),
+            conn: Some(conn),
+        }
+    }
+
+    /// Connect in a slot `take_or_reserve` reserved. The lock is not held while
+    /// connecting: a connect can take milliseconds (or, to a dead host, seconds), and
+    /// every other `get` and every return would wait behind it.
+    fn open_in_slot(&self) -> Result<PooledConn<M>, PoolError<M::Error>> {
+        match self.shared.manager.connect() {
+            Ok(conn) => {
+                let mut state = self.lock();
+                state.stats.opened += 1;
+                state.out += 1;
+                Ok(self.guard(conn))
+            }
+            Err(e) => {
+                // Give the slot back, and tell a waiter: it may reserve it and try again.
+                self.lock().open -= 1;
+                self.shared.changed.notify_one();
+                Err(PoolError::Connect(e))
+            }
+        }
+    }
+
+    /// Ping an idle connection before handing it out; a broken one is discarded.
+    fn check(&self, mut conn: M::Connection) -> Option<M::Connection> {
+        match self.shared.manager.is_valid(&mut conn) {
+            Ok(()) => Some(conn),
+            Err(_) => {
+                self.discard(conn);
+                None
+            }
+        }
+    }
+
+    // --- exercise 06.1 -----------------------------------------------------------------
+
+    /// Under the lock, until one of these happens:
+    /// - the pool is closed: `Err(PoolError::Closed)`;
+    /// - an idle connection is there: take the most recently returned one, count it out;
+    /// - fewer than `max_size` connections are open: reserve a slot — count it open now,
+    ///   before connecting (`open_in_slot` connects, and counts it out once connected);
+    /// - otherwise wait on `changed` until the deadline; past it: count a timeout and
+    ///   return `Err(PoolError::Timeout(checkout_timeout))`.
+    fn take_or_reserve(
+        &self,
+        deadline: Instant,
+    ) -> Result<Taken<M::Connection>, PoolError<M::Error>> {
+        let mut state = self.lock();
+        loop {
+            if state.closed {
+                return Err(PoolError::Closed);
+            }
+            // The most recently returned connection: the warmest, and the one least
+            // likely to have been closed by the other side for idling. (A FIFO would
+            // spread use over every connection and keep all of them from ever idling
+            // long enough to be reaped.)
+            if let Some(Idle { conn, .. }) = state.idle.pop_back() {
+                state.out += 1;
+                return Ok(Taken::Idle(conn));
+            }
+            if state.open < self.shared.config.max_size {
+                // Reserve before connecting. Counting the connection only once it is
+                // open would let ten threads, all seeing "2 of 4 open", open ten.
+                state.open += 1;
+                state.stats.max_open = state.stats.max_open.max(state.open);
+                return Ok(Taken::Slot);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                state.stats.timeouts += 1;
+                return Err(PoolError::Timeout(self.shared.config.checkout_timeout));
+            }
+            // `wait_timeout` releases the lock while waiting and takes it back on waking;
+            // it may wake early, spuriously, so the loop re-checks everything.
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    // --- exercise 06.2 -----------------------------------------------------------------
+
+    /// A checked-out connection failed its ping: close it (drop it), free its slot, count
+    /// it as discarded, and wake one waiter — it can open a fresh connection in the slot.
+    fn discard(&self, conn: M::Connection) {
+        // Dropped before taking the lock: closing a connection can block (a TCP close,
+        // a database goodbye), and nobody should wait for that.
+        drop(conn);
+        let mut state = self.lock();
+        state.open -= 1;
+        state.out -= 1;
+        state.stats.discarded += 1;
+        drop(state);
+        self.shared.changed.notify_one();
+    }
+
+    // --- exercise 06.3 -----------------------------------------------------------------
+
+    /// Close the idle connections that have been idle for `idle_timeout` or longer, by the
+    /// pool's clock, oldest first, keeping at least `min_idle` idle. Returns how many were
+    /// closed.
+    pub fn reap_idle(&self) -> usize {
+        let now = self.shared.clock.now();
+        let mut reaped = Vec::new();
+        {
+            let mut state = self.lock();
+            // The front of the queue is the longest idle (connections return to the back).
+            while state.idle.len() > self.shared.config.min_idle
+                && state
+                    .idle
+                    .front()
+                    .is_some_and(|i| now.duration_since(i.since) >= self.shared.config.idle_timeout)
+            {
+                let idle = state.idle.pop_front().expect("checked above");
+                reaped.push(idle.conn);
+                state.open -= 1;
+                state.stats.reaped += 1;
+            }
+        }
+        // Closed outside the lock.
+        let count = reaped.len();
+        drop(reaped);
+        if count > 0 {
+            self.shared.changed.notify_all();
+        }
+        count
+    }
+
+    // --- exercise 06.4 -----------------------------------------------------------------
+
+    /// Close the pool: from now on `get` returns `Err(PoolError::Closed)` (waiters too).
+    /// Wait until every connection on loan has come back, then close them all.
+    pub fn close(&self) {
+        let mut state = self.lock();
+        state.closed = true;
+        // Waiters in `take_or_reserve` must wake up to see `closed`.
+        self.shared.changed.notify_all();
+        while state.out > 0 {
+            state = self
+                .shared
+                .changed
+                .wait(state)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        let idle: Vec<Idle<M::Connection>> = state.idle.drain(..).collect();
+        state.open -= idle.len();
+        drop(state);
+        drop(idle); // every connection closed, outside the lock
+    }
+}
+
+impl<M: Manager> Drop for PooledConn<M> {
+    /// Exercise 06.1: return the connection — to the back of the idle queue, stamped with
+    /// the pool's clock — count it back in, and wake one waiter. A pool that is closing
+    /// still takes it back: `close` is waiting for it (wake *everyone*, so `close` sees it).
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        let since = self.shared.clock.now();
+        let mut state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.out -= 1;
+        state.idle.push_back(Idle { conn, since });
+        let closing = state.closed;
+        // Unlock first, then notify: the woken thread would otherwise wake only to block
+        // on the lock we still hold.
+        drop(state);
+        if closing {
+            self.shared.changed.notify_all();
+        } else {
+            self.shared.changed.notify_one();
+        }
+    }
+}

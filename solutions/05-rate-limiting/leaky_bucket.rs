@@ -8,7 +8,8 @@ use tokio::time::Instant;
 use crate::{NotUntil, RateLimiter};
 
 /// Requests leave the bucket one per `period`, in order, however fast they arrive: the
-/// output is smooth. A request that would wait `capacity` periods or more is refused.
+/// output is smooth. A request that would wait more than `capacity − 1` periods (the
+/// queue holds one request leaving now and `capacity − 1` behind it) is refused.
 pub struct LeakyBucket {
     capacity: u32,
     period: Duration,

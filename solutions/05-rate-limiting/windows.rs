@@ -136,8 +136,10 @@ impl RateLimiter for SlidingWindowCounter {
     /// request stays within `limit` — compute it in whole nanoseconds (`u128`), not in
     /// floating point:
     /// `previous × (window − elapsed) + (current + 1) × window <= limit × window`.
-    /// When refusing, any instant after `now` at which a retry could succeed will do
-    /// (the start of the next window is always one).
+    /// When refusing, name an instant after `now` before which a retry is certainly
+    /// refused: the moment in this window when the previous window's weight will have
+    /// faded enough, if there is one, else the start of the next window (where the counts
+    /// shift, and a retry may or may not succeed).
     fn check_at(&self, now: Instant) -> Result<Instant, NotUntil> {
         let index = window_index(now, self.origin, self.window);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());

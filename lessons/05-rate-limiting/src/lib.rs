@@ -49,8 +49,9 @@ pub struct NotUntil(pub Instant);
 pub trait RateLimiter: Send + Sync {
     /// Decide for one request at `now`. `Ok(at)`: allowed, and counted; the request may
     /// proceed at `at` — `now` for every algorithm but the leaky bucket, which may ask
-    /// it to wait its turn. `Err(NotUntil(t))`: refused, nothing counted; `t` is the
-    /// earliest instant at which the same request could be allowed.
+    /// it to wait its turn. `Err(NotUntil(t))`: refused, nothing counted; asking again
+    /// before `t` is certainly refused, and at `t` it may succeed (for every algorithm
+    /// here but the sliding-window counter, it will).
     fn check_at(&self, now: Instant) -> Result<Instant, NotUntil>;
 
     /// [`RateLimiter::check_at`] with tokio's clock.

@@ -112,8 +112,10 @@ impl RateLimiter for SlidingWindowCounter {
     /// request stays within `limit` — compute it in whole nanoseconds (`u128`), not in
     /// floating point:
     /// `previous × (window − elapsed) + (current + 1) × window <= limit × window`.
-    /// When refusing, any instant after `now` at which a retry could succeed will do
-    /// (the start of the next window is always one).
+    /// When refusing, name an instant after `now` before which a retry is certainly
+    /// refused: the moment in this window when the previous window's weight will have
+    /// faded enough, if there is one, else the start of the next window (where the counts
+    /// shift, and a retry may or may not succeed).
     fn check_at(&self, now: Instant) -> Result<Instant, NotUntil> {
         let _ = (now, self.limit, self.window, self.origin, &self.state);
         todo!("exercise 05.5: SlidingWindowCounter::check_at")

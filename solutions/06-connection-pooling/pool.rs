@@ -262,7 +262,8 @@ impl<M: Manager> Pool<M> {
     /// - the pool is closed: `Err(PoolError::Closed)`;
     /// - an idle connection is there: take the most recently returned one, count it out;
     /// - fewer than `max_size` connections are open: reserve a slot — count it open now,
-    ///   before connecting (`open_in_slot` connects, and counts it out once connected);
+    ///   before connecting, and update `stats.max_open` (`open_in_slot` connects, and counts
+    ///   it out once connected);
     /// - otherwise wait on `changed` until the deadline; past it: count a timeout and
     ///   return `Err(PoolError::Timeout(checkout_timeout))`.
     fn take_or_reserve(
@@ -307,8 +308,9 @@ impl<M: Manager> Pool<M> {
 
     // --- exercise 06.2 -----------------------------------------------------------------
 
-    /// A checked-out connection failed its ping: close it (drop it), free its slot, count
-    /// it as discarded, and wake one waiter — it can open a fresh connection in the slot.
+    /// A checked-out connection failed its ping: close it (drop it), free its slot (it was
+    /// counted open, and out), and count it as discarded. `get` then tries again, and may
+    /// open a fresh connection in the freed slot.
     fn discard(&self, conn: M::Connection) {
         // Dropped before taking the lock: closing a connection can block (a TCP close,
         // a database goodbye), and nobody should wait for that.
@@ -317,8 +319,8 @@ impl<M: Manager> Pool<M> {
         state.open -= 1;
         state.out -= 1;
         state.stats.discarded += 1;
-        drop(state);
-        self.shared.changed.notify_one();
+        // No one to wake: the thread that discarded goes round `get`'s loop again and
+        // takes the freed slot itself.
     }
 
     // --- exercise 06.3 -----------------------------------------------------------------
@@ -379,7 +381,8 @@ impl<M: Manager> Pool<M> {
 impl<M: Manager> Drop for PooledConn<M> {
     /// Exercise 06.1: return the connection — to the back of the idle queue, stamped with
     /// the pool's clock — count it back in, and wake one waiter. A pool that is closing
-    /// still takes it back: `close` is waiting for it (wake *everyone*, so `close` sees it).
+    /// still takes it back: `close` is waiting for it (wake everyone then: more than one
+    /// thread may be waiting in `close`).
     fn drop(&mut self) {
         let Some(conn) = self.conn.take() else { return };
         let since = self.shared.clock.now();

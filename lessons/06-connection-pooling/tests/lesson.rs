@@ -84,7 +84,13 @@ fn ex06_1_never_more_than_max_size_connections() {
                     thread::spawn(move || {
                         gate.arrive(); // all 8 ask at once
                         for _ in 0..15 {
-                            let mut conn = pool.get().expect("a connection within 10s");
+                            let mut conn = pool.get().unwrap_or_else(|e| {
+                                panic!(
+                                    "get failed ({e}) although a connection comes back every \
+                                     millisecond: does take_or_reserve wait in a loop until the \
+                                     deadline? A Condvar wait can end early"
+                                )
+                            });
                             conn.ping().expect("a working connection");
                             thread::sleep(ms(1));
                         }
@@ -97,11 +103,18 @@ fn ex06_1_never_more_than_max_size_connections() {
             let stats = pool.stats();
             assert!(
                 server.max_open() <= 3,
-                "the server saw {} connections open at once from a pool of max_size 3: reserve a \\
+                "the server saw {} connections open at once from a pool of max_size 3: reserve a \
                  slot (count the connection as open) *before* connecting, not after",
                 server.max_open()
             );
-            assert!(stats.max_open <= 3, "the pool's own count reached {}", stats.max_open);
+            assert!(
+                stats.max_open <= 3 && stats.max_open >= server.max_open(),
+                "the pool's count of open connections peaked at {}, the server's at {}: the pool \
+                 counts a slot when it reserves it, so its peak is between the server's and max_size \
+                 (update stats.max_open when reserving)",
+                stats.max_open,
+                server.max_open()
+            );
             assert_eq!(stats.opened + stats.reused, 120, "every checkout is a new or a reused connection");
             assert_eq!(stats.opened, server.accepted(), "opened matches what the server accepted");
         });
@@ -164,6 +177,29 @@ fn ex06_1_a_waiter_is_woken_when_a_connection_comes_back() {
             );
             waiter.join().expect("no panic");
         });
+}
+
+#[test]
+fn ex06_1_a_borrower_that_panics_gives_the_connection_back() {
+    exercise("06.1").run(|| {
+        let server = Server::start().expect("a server");
+        let pool = pool(&server, config(0, 1, Duration::from_secs(5)));
+        let borrower = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                let _conn = pool.get().expect("the only connection");
+                panic!("the borrower failed with the connection in hand (a planned panic)");
+            })
+        };
+        assert!(borrower.join().is_err(), "the borrower panicked");
+        assert_eq!(
+            (pool.idle(), pool.open()),
+            (1, 1),
+            "(idle, open): the guard's Drop runs while the panic unwinds, and must give the \
+             connection back then too — is `Drop` still returning early when `thread::panicking()`?"
+        );
+        assert!(pool.get().is_ok(), "and the next borrower gets it");
+    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -235,6 +271,20 @@ fn ex06_2_discarding_frees_the_slot_for_a_waiter() {
         });
 }
 
+#[test]
+fn ex06_2_a_pool_that_discarded_a_connection_still_closes() {
+    exercise("06.2")
+        .hangs_if("close waits for a loan that is not out: discard must count the connection back in (out -= 1)")
+        .run(|| {
+            let server = Server::start().expect("a server");
+            let pool = pool(&server, config(1, 2, Duration::from_secs(5)));
+            assert!(server.break_connection(1));
+            drop(pool.get().expect("a fresh connection replaces the broken one"));
+            pool.close();
+            assert_eq!(pool.open(), 0, "every connection closed");
+        });
+}
+
 // ---------------------------------------------------------------------------------------
 // 06.3 idle timeout (a manual clock)
 
@@ -270,8 +320,16 @@ fn ex06_3_idle_connections_beyond_min_idle_are_closed() {
             3,
             "60s idle: all but min_idle = 1 are closed"
         );
-        assert_eq!((pool.idle(), pool.open()), (1, 1));
-        assert_eq!(pool.stats().reaped, 3);
+        assert_eq!(
+            (pool.idle(), pool.open()),
+            (1, 1),
+            "(idle, open) after reaping"
+        );
+        assert_eq!(
+            pool.stats().reaped,
+            3,
+            "stats.reaped counts the connections closed by the idle timeout"
+        );
         assert_eq!(
             server.wait_until_open_at_most(1),
             1,
@@ -355,6 +413,38 @@ fn ex06_4_close_waits_for_connections_on_loan() {
 }
 
 #[test]
+fn ex06_4_close_waits_for_every_loan() {
+    exercise("06.4")
+        .hangs_if("close waits for a loan that came back but was not signalled")
+        .run(|| {
+            let server = Server::start().expect("a server");
+            let pool = pool(&server, config(0, 3, Duration::from_secs(5)));
+            let first = pool.get().expect("a connection");
+            let second = pool.get().expect("a connection");
+            let (closed, has_closed) = mpsc::channel();
+            let closer = {
+                let pool = pool.clone();
+                thread::spawn(move || {
+                    pool.close();
+                    let _ = closed.send(());
+                })
+            };
+            thread::sleep(ms(50));
+            drop(first);
+            assert!(
+                has_closed.recv_timeout(ms(200)).is_err(),
+                "close returned after the first of two loans came back: it must wait while any is \
+                 out (a `while`, not an `if`, around the wait)"
+            );
+            drop(second);
+            has_closed
+                .recv_timeout(Duration::from_secs(3))
+                .expect("close returns once both are back");
+            closer.join().expect("no panic");
+        });
+}
+
+#[test]
 fn ex06_4_waiters_are_told_the_pool_closed() {
     exercise("06.4")
         .hangs_if("a thread waiting in get is never woken when the pool closes: notify all waiters in close")
@@ -374,10 +464,15 @@ fn ex06_4_waiters_are_told_the_pool_closed() {
                 let pool = pool.clone();
                 thread::spawn(move || pool.close())
             };
-            assert_eq!(
-                has_answer.recv_timeout(Duration::from_secs(3)),
-                Ok(true),
-                "a thread waiting for a connection should get Err(Closed) as soon as the pool closes"
+            let told = has_answer.recv_timeout(Duration::from_secs(3));
+            assert!(
+                told == Ok(true),
+                "a thread waiting for a connection should get Err(Closed) as soon as the pool \
+                 closes, but it got {}",
+                match told {
+                    Ok(false) => "another answer",
+                    _ => "no answer within 3s",
+                }
             );
             drop(held);
             closer.join().expect("no panic");

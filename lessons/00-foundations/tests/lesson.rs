@@ -510,24 +510,4 @@ fn ex00_6_first_means_first_in_time() {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
-#[test]
-fn program_output_matches_the_reference() {
-    let lesson = kit::lesson!();
-    let out = lesson.program(env!("CARGO_BIN_EXE_lesson-00")).stdout();
-    kit::assert_program_snapshot!("program", out);
-}
-
-#[test]
-fn program_rejects_a_bad_argument() {
-    let lesson = kit::lesson!();
-    let (code, _, stderr) = lesson
-        .program(env!("CARGO_BIN_EXE_lesson-00"))
-        .arg("--workers")
-        .arg("0")
-        .run_raw();
-    assert_eq!(code, Some(2), "a bad argument exits with code 2");
-    assert!(
-        stderr.contains("--workers"),
-        "and names the argument:\n{stderr}"
-    );
-}
+kit::program_tests!("lesson-00", "--workers", "0");

@@ -753,24 +753,4 @@ fn ex01_5_shutdown_does_not_hold_the_registry_lock_while_waiting() {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
-#[test]
-fn program_output_matches_the_reference() {
-    let lesson = kit::lesson!();
-    let out = lesson.program(env!("CARGO_BIN_EXE_lesson-01")).stdout();
-    kit::assert_program_snapshot!("program", out);
-}
-
-#[test]
-fn program_rejects_a_bad_argument() {
-    let lesson = kit::lesson!();
-    let (code, _, stderr) = lesson
-        .program(env!("CARGO_BIN_EXE_lesson-01"))
-        .arg("--max-restarts")
-        .arg("many")
-        .run_raw();
-    assert_eq!(code, Some(2), "a bad argument exits with code 2");
-    assert!(
-        stderr.contains("--max-restarts"),
-        "and names the argument:\n{stderr}"
-    );
-}
+kit::program_tests!("lesson-01", "--max-restarts", "many");

@@ -406,24 +406,4 @@ fn ex02_5_dropping_the_subscription_stops_the_producer() {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
-#[test]
-fn program_output_matches_the_reference() {
-    let lesson = kit::lesson!();
-    let out = lesson.program(env!("CARGO_BIN_EXE_lesson-02")).stdout();
-    kit::assert_program_snapshot!("program", out);
-}
-
-#[test]
-fn program_rejects_a_bad_argument() {
-    let lesson = kit::lesson!();
-    let (code, _, stderr) = lesson
-        .program(env!("CARGO_BIN_EXE_lesson-02"))
-        .arg("--buffer")
-        .arg("0")
-        .run_raw();
-    assert_eq!(code, Some(2), "a bad argument exits with code 2");
-    assert!(
-        stderr.contains("--buffer"),
-        "and names the argument:\n{stderr}"
-    );
-}
+kit::program_tests!("lesson-02", "--buffer", "0");

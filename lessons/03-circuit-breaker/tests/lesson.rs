@@ -652,24 +652,4 @@ async fn sleep_until_second(start: Instant, second: u64) {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
-#[test]
-fn program_output_matches_the_reference() {
-    let lesson = kit::lesson!();
-    let out = lesson.program(env!("CARGO_BIN_EXE_lesson-03")).stdout();
-    kit::assert_program_snapshot!("program", out);
-}
-
-#[test]
-fn program_rejects_a_bad_argument() {
-    let lesson = kit::lesson!();
-    let (code, _, stderr) = lesson
-        .program(env!("CARGO_BIN_EXE_lesson-03"))
-        .arg("--max-requests")
-        .arg("none")
-        .run_raw();
-    assert_eq!(code, Some(2), "a bad argument exits with code 2");
-    assert!(
-        stderr.contains("--max-requests"),
-        "and names the argument:\n{stderr}"
-    );
-}
+kit::program_tests!("lesson-03", "--max-requests", "none");

@@ -481,24 +481,4 @@ fn ex05_7_keyed_limits_each_key_and_forgets_idle_ones() {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
-#[test]
-fn program_output_matches_the_reference() {
-    let lesson = kit::lesson!();
-    let out = lesson.program(env!("CARGO_BIN_EXE_lesson-05")).stdout();
-    kit::assert_program_snapshot!("program", out);
-}
-
-#[test]
-fn program_rejects_a_bad_argument() {
-    let lesson = kit::lesson!();
-    let (code, _, stderr) = lesson
-        .program(env!("CARGO_BIN_EXE_lesson-05"))
-        .arg("--limit")
-        .arg("0")
-        .run_raw();
-    assert_eq!(code, Some(2), "a bad argument exits with code 2");
-    assert!(
-        stderr.contains("--limit"),
-        "and names the argument:\n{stderr}"
-    );
-}
+kit::program_tests!("lesson-05", "--limit", "0");

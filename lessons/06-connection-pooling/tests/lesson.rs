@@ -484,24 +484,4 @@ fn ex06_4_waiters_are_told_the_pool_closed() {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
-#[test]
-fn program_output_matches_the_reference() {
-    let lesson = kit::lesson!();
-    let out = lesson.program(env!("CARGO_BIN_EXE_lesson-06")).stdout();
-    kit::assert_program_snapshot!("program", out);
-}
-
-#[test]
-fn program_rejects_a_bad_argument() {
-    let lesson = kit::lesson!();
-    let (code, _, stderr) = lesson
-        .program(env!("CARGO_BIN_EXE_lesson-06"))
-        .arg("--max-size")
-        .arg("0")
-        .run_raw();
-    assert_eq!(code, Some(2), "a bad argument exits with code 2");
-    assert!(
-        stderr.contains("--max-size"),
-        "and names the argument:\n{stderr}"
-    );
-}
+kit::program_tests!("lesson-06", "--max-size", "0");

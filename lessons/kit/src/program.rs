@@ -135,3 +135,34 @@ macro_rules! assert_program_snapshot {
         }
     }};
 }
+
+/// The two program tests every lesson has, for the binary `$bin`:
+/// `program_output_matches_the_reference` (the snapshot) and `program_rejects_a_bad_argument`
+/// (`$flag $bad` must exit with code 2 and name `$flag`).
+///
+/// `kit::program_tests!("lesson-04", "--workers", "0");`
+#[macro_export]
+macro_rules! program_tests {
+    ($bin:literal, $flag:literal, $bad:literal) => {
+        #[test]
+        fn program_output_matches_the_reference() {
+            let lesson = $crate::lesson!();
+            let out = lesson
+                .program(env!(concat!("CARGO_BIN_EXE_", $bin)))
+                .stdout();
+            $crate::assert_program_snapshot!("program", out);
+        }
+
+        #[test]
+        fn program_rejects_a_bad_argument() {
+            let lesson = $crate::lesson!();
+            let (code, _, stderr) = lesson
+                .program(env!(concat!("CARGO_BIN_EXE_", $bin)))
+                .arg($flag)
+                .arg($bad)
+                .run_raw();
+            assert_eq!(code, Some(2), "a bad argument exits with code 2");
+            assert!(stderr.contains($flag), "and names the argument:\n{stderr}");
+        }
+    };
+}

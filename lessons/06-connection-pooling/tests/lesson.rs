@@ -288,23 +288,33 @@ fn ex06_2_a_pool_that_discarded_a_connection_still_closes() {
 // ---------------------------------------------------------------------------------------
 // 06.3 idle timeout (a manual clock)
 
+/// A pool whose idle timeout (60s) runs on a clock the test moves by hand.
+fn pool_on_a_manual_clock(
+    server: &Server,
+    min_idle: usize,
+    max_size: usize,
+) -> (Pool<TcpManager>, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new());
+    let config = Config {
+        min_idle,
+        max_size,
+        checkout_timeout: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(60),
+    };
+    let pool = Pool::new(
+        TcpManager::new(server.addr()),
+        config,
+        Arc::clone(&clock) as Arc<_>,
+    )
+    .expect("the server is up");
+    (pool, clock)
+}
+
 #[test]
 fn ex06_3_idle_connections_beyond_min_idle_are_closed() {
     exercise("06.3").run(|| {
         let server = Server::start().expect("a server");
-        let clock = Arc::new(ManualClock::new());
-        let config = Config {
-            min_idle: 1,
-            max_size: 4,
-            checkout_timeout: Duration::from_secs(5),
-            idle_timeout: Duration::from_secs(60),
-        };
-        let pool = Pool::new(
-            TcpManager::new(server.addr()),
-            config,
-            Arc::clone(&clock) as Arc<_>,
-        )
-        .expect("up");
+        let (pool, clock) = pool_on_a_manual_clock(&server, 1, 4);
         let guards: Vec<_> = (0..4).map(|_| pool.get().expect("a connection")).collect();
         drop(guards);
         assert_eq!(pool.idle(), 4);
@@ -347,19 +357,7 @@ fn ex06_3_idle_connections_beyond_min_idle_are_closed() {
 fn ex06_3_only_the_long_idle_ones_go() {
     exercise("06.3").run(|| {
         let server = Server::start().expect("a server");
-        let clock = Arc::new(ManualClock::new());
-        let config = Config {
-            min_idle: 0,
-            max_size: 3,
-            checkout_timeout: Duration::from_secs(5),
-            idle_timeout: Duration::from_secs(60),
-        };
-        let pool = Pool::new(
-            TcpManager::new(server.addr()),
-            config,
-            Arc::clone(&clock) as Arc<_>,
-        )
-        .expect("up");
+        let (pool, clock) = pool_on_a_manual_clock(&server, 0, 3);
         let (a, b) = (pool.get().expect("a"), pool.get().expect("b"));
         drop(a);
         clock.advance(Duration::from_secs(40));

@@ -1,9 +1,14 @@
-//! Exercise 00.5: cancellation with a `CancellationToken`, and joining with a `JoinSet`
-//! — reference solution.
+//! Exercise 00.5: cancellation with a `CancellationToken`, and joining with a `JoinSet`.
+//!
+//! Go passes a `context.Context` and each goroutine checks `<-ctx.Done()`. tokio-util's
+//! `CancellationToken` plays that role: `cancel()` on one clone wakes every
+//! `cancelled().await` on all of them.
 
 use std::time::Duration;
 
+//@ solution
 use tokio::task::JoinSet;
+//@ end
 use tokio_util::sync::CancellationToken;
 
 /// What one worker did.
@@ -17,8 +22,18 @@ pub struct Report {
     pub cancelled: bool,
 }
 
-/// Run one task per entry of `jobs`; stop them all promptly when `token` is cancelled.
+/// Start one task per entry of `jobs` in a `tokio::task::JoinSet`. Worker `i` performs
+/// `jobs[i]` units of work, one after the other; a unit of work is
+/// `tokio::time::sleep(tick)`. Wait for every worker and return their reports sorted by
+/// worker.
+///
+/// - A worker stops as soon as `token` is cancelled, even in the middle of a unit: race
+///   each unit against `token.cancelled()`. A unit cut short does not count as done.
+/// - A worker that finished all its units before the cancellation reports
+///   `cancelled: false`.
+/// - The workers run at the same time.
 pub async fn run_workers(jobs: Vec<u32>, tick: Duration, token: CancellationToken) -> Vec<Report> {
+    //@ solution
     let mut set = JoinSet::new();
     for (worker, units) in jobs.into_iter().enumerate() {
         // Each task gets its own clone; cancelling any clone cancels them all.
@@ -60,4 +75,8 @@ pub async fn run_workers(jobs: Vec<u32>, tick: Duration, token: CancellationToke
     }
     reports.sort_by_key(|r| r.worker);
     reports
+    //@ skeleton
+    // let _ = (jobs, tick, token);
+    // todo!("exercise 00.5: run_workers")
+    //@ end
 }

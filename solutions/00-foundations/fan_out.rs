@@ -1,18 +1,35 @@
-//! Exercise 00.3: fan out over a channel; close it by dropping the senders — reference
-//! solution.
+//! Exercise 00.3: fan out over a channel; close it by dropping the senders.
+//!
+//! A fixed number of workers take jobs from one channel and send results on another.
+//! Go closes a channel with `close(ch)`. Rust has no `close` on the sending side: a
+//! receiver sees the end of the channel when the **last** `Sender` is dropped.
 
+//@ solution
 use std::thread;
 
 use crossbeam_channel::bounded;
 
 /// Run `work` on every job using exactly `workers` threads; return `(index, result)`
 /// pairs sorted by index.
+//@ skeleton
+// /// Run `work` on every job using exactly `workers` threads, and return
+// /// `(job index, result)` pairs sorted by job index.
+// ///
+// /// - Put the jobs, with their index, on a bounded `crossbeam_channel` channel.
+// /// - Start `workers` threads (scoped threads are fine). Each takes jobs from the channel
+// ///   until it is empty and closed, and sends `(index, work(job))` on a results channel.
+// /// - Collect results until the results channel ends. It ends only when every `Sender`
+// ///   of it has been dropped — including the one you created it with.
+// ///
+// /// Panics if `workers` is 0.
+//@ end
 pub fn fan_out<J, R, F>(jobs: Vec<J>, workers: usize, work: F) -> Vec<(usize, R)>
 where
     J: Send,
     R: Send,
     F: Fn(J) -> R + Sync,
 {
+    //@ solution
     assert!(workers > 0, "fan_out needs at least one worker");
 
     // Bounded: if the workers fall behind, the feeder waits instead of queueing every
@@ -57,4 +74,8 @@ where
         results.sort_by_key(|(index, _)| *index);
         results
     })
+    //@ skeleton
+    // let _ = (jobs, workers, work);
+    // todo!("exercise 00.3: fan_out")
+    //@ end
 }

@@ -1,9 +1,15 @@
-//! Exercise 00.4: `select!` over two channels and a deadline — reference solution.
+//! Exercise 00.4: `select!` over two channels and a deadline.
+//!
+//! Two price feeds send quotes; we take quotes from whichever has one, until both feeds
+//! have closed or a deadline passes. In Go this is a `for { select { … } }` loop with a
+//! `time.After` case. In tokio it is a loop around `tokio::select!`.
 
 use std::time::Duration;
 
 use tokio::sync::mpsc::Receiver;
+//@ solution
 use tokio::time::{Instant, sleep_until};
+//@ end
 
 /// Which feed a quote came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,12 +27,26 @@ pub struct Collected {
     pub timed_out: bool,
 }
 
-/// Receive quotes from both feeds until both are closed or `deadline` has passed.
+/// Receive quotes from both feeds as they arrive, until both feeds are closed or
+/// `deadline` (measured from the call) has passed, whichever comes first.
+///
+/// - The deadline is one point in time for the whole call, not a fresh timeout for every
+///   quote.
+/// - A closed feed must not end the collection while the other is still open, and must
+///   not be polled again and again: `recv()` on a closed channel is always ready.
+/// - Use `tokio::time` for the deadline, never `std::time`: the tests run on a paused
+///   clock.
 pub async fn collect_quotes(
+    //@ solution
     mut primary: Receiver<u32>,
     mut backup: Receiver<u32>,
+    //@ skeleton
+    // primary: Receiver<u32>,
+    // backup: Receiver<u32>,
+    //@ end
     deadline: Duration,
 ) -> Collected {
+    //@ solution
     // One deadline for the whole call. Creating `sleep(deadline)` inside the loop would
     // restart the clock at every quote, and a feed that keeps talking would never time out.
     // `tokio::time::Instant`, not `std::time::Instant`: only tokio's clock can be paused.
@@ -58,4 +78,8 @@ pub async fn collect_quotes(
         quotes,
         timed_out: false,
     }
+    //@ skeleton
+    // let _ = (primary, backup, deadline);
+    // todo!("exercise 00.4: collect_quotes")
+    //@ end
 }

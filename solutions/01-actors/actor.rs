@@ -1,4 +1,8 @@
-//! Exercise 01.1: an actor, its mailbox, and a handle to it — reference solution.
+//! Exercise 01.1: an actor, its mailbox, and a handle to it.
+//!
+//! An actor is a task that owns some state and a mailbox. Nobody else can touch the
+//! state: the only way in is a message, and the actor handles one message at a time. The
+//! handle, [`Addr`], is the sending half of the mailbox; clone it as often as you like.
 
 use std::fmt;
 use std::future::Future;
@@ -29,15 +33,19 @@ impl fmt::Display for Gone {
 impl std::error::Error for Gone {}
 
 /// A cloneable handle to an actor's mailbox.
+//@ solution
 ///
 /// Only the *sending* half: the receiving half belongs to the actor's task alone, which is
 /// what makes the actor the only code that ever touches its state.
+//@ end
 pub struct Addr<M> {
     tx: mpsc::Sender<M>,
 }
 
+//@ solution
 // Written by hand: `#[derive(Clone)]` would require `M: Clone`, but cloning a handle never
 // clones a message.
+//@ end
 impl<M> Clone for Addr<M> {
     fn clone(&self) -> Self {
         Addr {
@@ -61,16 +69,33 @@ impl<M: Send + 'static> Addr<M> {
     }
 
     /// Put `msg` in the actor's mailbox, waiting while the mailbox is full.
+    //@ solution
+    //@ skeleton
+    // ///
+    // /// Returns `Err(Gone)` if the actor has stopped (the receiving half is gone).
+    //@ end
     pub async fn tell(&self, msg: M) -> Result<(), Gone> {
+        //@ solution
         // `send` waits for a free slot: that wait is the backpressure a bounded mailbox
         // exists for. It fails only when the receiver is gone, and then hands the message
         // back inside `SendError`; the caller only needs to know the actor is gone.
         self.tx.send(msg).await.map_err(|_| Gone)
+        //@ skeleton
+        // let _ = msg;
+        // todo!("exercise 01.1: Addr::tell")
+        //@ end
     }
 }
 
 /// Start `actor` on a tokio task with a mailbox that holds at most `capacity` messages.
-pub fn spawn<A: Actor>(mut actor: A, capacity: usize) -> (Addr<A::Msg>, JoinHandle<A>) {
+///
+/// - The task handles messages one at a time, in the order they arrived.
+/// - The task ends when every `Addr` of this mailbox has been dropped, and returns the
+///   actor, so that whoever awaits the `JoinHandle` can look at its final state.
+/// - The mailbox is bounded: a `tell` into a full mailbox waits.
+pub fn spawn<A: Actor>(actor: A, capacity: usize) -> (Addr<A::Msg>, JoinHandle<A>) {
+    //@ solution
+    let mut actor = actor;
     // Bounded, always. An unbounded mailbox turns a slow actor into a memory leak: the
     // senders never feel that it is behind.
     let (tx, mut rx) = mpsc::channel(capacity);
@@ -85,4 +110,8 @@ pub fn spawn<A: Actor>(mut actor: A, capacity: usize) -> (Addr<A::Msg>, JoinHand
         actor
     });
     (Addr::new(tx), task)
+    //@ skeleton
+    // let _ = (actor, capacity);
+    // todo!("exercise 01.1: spawn")
+    //@ end
 }

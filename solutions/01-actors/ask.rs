@@ -1,4 +1,7 @@
-//! Exercise 01.2: request and reply — reference solution.
+//! Exercise 01.2: request and reply.
+//!
+//! `tell` is fire-and-forget. To get an answer, the request carries a reply channel: a
+//! `tokio::sync::oneshot::Sender`, which the actor uses once to send the answer back.
 
 use tokio::sync::oneshot;
 
@@ -9,7 +12,15 @@ pub type Reply<R> = oneshot::Sender<R>;
 
 impl<M: Send + 'static> Addr<M> {
     /// Send a request and wait for its reply.
+    //@ solution
+    //@ skeleton
+    // ///
+    // /// `make` builds the message around the reply channel, for example
+    // /// `addr.ask(CounterMsg::Get)`. Returns `Err(Gone)` if the actor has stopped, or
+    // /// if it dropped the reply channel without answering.
+    //@ end
     pub async fn ask<R>(&self, make: impl FnOnce(Reply<R>) -> M) -> Result<R, Gone> {
+        //@ solution
         // A fresh oneshot per request: the reply cannot be confused with another caller's.
         let (reply, answer) = oneshot::channel();
         self.tell(make(reply)).await?;
@@ -17,6 +28,10 @@ impl<M: Send + 'static> Addr<M> {
         // (or panicked) with our request in its mailbox, or chose not to answer. Either
         // way the answer is not coming, and waiting on would hang forever.
         answer.await.map_err(|_| Gone)
+        //@ skeleton
+        // let _ = make;
+        // todo!("exercise 01.2: Addr::ask")
+        //@ end
     }
 }
 
@@ -38,7 +53,15 @@ pub struct Counter {
 impl Actor for Counter {
     type Msg = CounterMsg;
 
+    //@ solution
+    //@ skeleton
+    // /// `Add(n)` adds `n`; `Get(reply)` sends the total on `reply`.
+    // ///
+    // /// A caller may stop waiting before the reply comes (it timed out, or its task was
+    // /// cancelled). Sending the reply then fails; that must not crash the counter.
+    //@ end
     async fn handle(&mut self, msg: CounterMsg) {
+        //@ solution
         match msg {
             CounterMsg::Add(n) => self.total += n,
             CounterMsg::Get(reply) => {
@@ -48,5 +71,9 @@ impl Actor for Counter {
                 let _ = reply.send(self.total);
             }
         }
+        //@ skeleton
+        // let _ = (msg, self.total);
+        // todo!("exercise 01.2: Counter::handle")
+        //@ end
     }
 }

@@ -1,11 +1,19 @@
-//! Exercise 01.3: supervision — restart an actor that panicked, up to a limit —
-//! reference solution.
+//! Exercise 01.3: supervision — restart an actor that panicked, up to a limit.
+//!
+//! "Let it crash": an actor does not defend against every bad message. When its handler
+//! panics, its supervisor throws the broken state away and starts a fresh actor on the
+//! same mailbox, so the actor's handles stay valid and queued messages are not lost. A
+//! restart limit stops an actor that keeps crashing from crashing forever.
 
+//@ solution
 use std::panic::AssertUnwindSafe;
+//@ end
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
+//@ solution
 use futures::FutureExt;
+//@ end
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -90,9 +98,30 @@ impl Stats {
 }
 
 /// Run an actor made by `factory` on `mailbox`, restarting it when its handler panics.
+//@ solution
+//@ skeleton
+// ///
+// /// - Handle messages one at a time. Count each in `stats`: `record_handled` when the
+// ///   handler returns, `record_panic` when it panics.
+// /// - After a panic, if fewer than `policy.max_restarts` restarts have happened, make a
+// ///   fresh actor with `factory` (`record_restart`) and go on with the *same* mailbox.
+// ///   Otherwise give up: return [`Exit::GaveUp`].
+// /// - When every sender of the mailbox is gone, return [`Exit::Stopped`].
+// /// - When `stop` is cancelled: close the mailbox so nothing new gets in, handle every
+// ///   message already in it, then return [`Exit::Stopped`] (or `GaveUp`, if the actor
+// ///   gives up while draining).
+// ///
+// /// To catch a panic inside an async handler, wrap its future:
+// /// `futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(actor.handle(msg))).await`.
+//@ end
 pub async fn supervise<A, F>(
+    //@ solution
     mut factory: F,
     mut mailbox: mpsc::Receiver<A::Msg>,
+    //@ skeleton
+    // factory: F,
+    // mailbox: mpsc::Receiver<A::Msg>,
+    //@ end
     policy: RestartPolicy,
     stop: CancellationToken,
     stats: Arc<Stats>,
@@ -101,6 +130,7 @@ where
     A: Actor,
     F: FnMut() -> A + Send + 'static,
 {
+    //@ solution
     // The supervisor, not the actor, owns the mailbox. A restarted actor therefore
     // inherits every queued message, and every `Addr` handed out stays valid.
     let mut slot = Slot {
@@ -146,7 +176,12 @@ where
         }
     }
     Exit::Stopped
+    //@ skeleton
+    // let _ = (factory, mailbox, policy, stop, stats);
+    // todo!("exercise 01.3: supervise")
+    //@ end
 }
+//@ solution
 
 /// The current incarnation of the actor, and how many there have been.
 struct Slot<A> {
@@ -195,3 +230,4 @@ impl<A: Actor> Slot<A> {
         }
     }
 }
+//@ end

@@ -1,5 +1,4 @@
-//! Exercises 01.4 and 01.5: an actor system — a registry, metrics, and a graceful stop —
-//! reference solution.
+//! Exercises 01.4 and 01.5: an actor system — a registry, metrics, and a graceful stop.
 //!
 //! The system starts every actor under [`supervise`], remembers it by name so other
 //! actors can find it, reports what each one has done, and at the end stops them all
@@ -9,11 +8,17 @@ use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+//@ solution
 use tokio::sync::mpsc;
+//@ end
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::actor::{Actor, Addr};
+//@ solution
+//@ skeleton
+// #[allow(unused_imports)] // you will need `supervise` and `Stats` in `spawn`
+//@ end
 use crate::supervisor::{Exit, RestartPolicy, Stats, supervise};
 
 /// Why [`System::spawn`] refused.
@@ -133,6 +138,10 @@ pub struct System {
 /// Everything the system knows. Behind a `std::sync::Mutex`: every critical section is
 /// short and never contains an `.await`.
 #[derive(Default)]
+//@ solution
+//@ skeleton
+// #[allow(dead_code)] // the skeleton never reads these fields; your methods will
+//@ end
 struct Registry {
     /// In the order the actors were started.
     entries: Vec<Entry>,
@@ -140,7 +149,13 @@ struct Registry {
     shutting_down: bool,
 }
 
+//@ solution
 /// One registered actor.
+//@ skeleton
+// /// One registered actor. This is a suggestion: change the private fields if your design
+// /// needs others.
+// #[allow(dead_code)] // the skeleton never builds one; your `spawn` will
+//@ end
 struct Entry {
     name: String,
     /// The actor's `Addr<M>`, with `M` erased so that one registry can hold actors of
@@ -158,7 +173,16 @@ impl System {
         System::default()
     }
 
-    /// Start a supervised actor called `name`; returns its address.
+    /// Start a supervised actor called `name`, with a mailbox of `capacity` messages,
+    /// made (and remade after a panic) by `factory`. Returns its address.
+    ///
+    /// - Refuse a name that is taken, and refuse everything once shutdown has begun.
+    /// - Run [`supervise`] on a tokio task of its own, with a fresh `CancellationToken`
+    ///   and `Stats`; when it returns, record its `Exit` in the stats (`record_exit`).
+    /// - Remember the actor, in start order, so that `lookup`, `metrics` and `shutdown`
+    ///   can find it.
+    ///
+    /// May be called from inside an actor's handler: an actor can start children.
     pub fn spawn<A, F>(
         &self,
         name: &str,
@@ -170,6 +194,7 @@ impl System {
         A: Actor,
         F: FnMut() -> A + Send + 'static,
     {
+        //@ solution
         // One critical section for the check and the insert: checking the name, releasing
         // the lock and locking again to insert would let two spawns of one name both pass.
         let mut registry = self.lock();
@@ -205,10 +230,15 @@ impl System {
             task: Some(task),
         });
         Ok(addr)
+        //@ skeleton
+        // let _ = (name, capacity, policy, factory, &self.registry);
+        // todo!("exercise 01.4: System::spawn")
+        //@ end
     }
 
     /// The address of the actor called `name`, if there is one and its messages are `M`.
     pub fn lookup<M: Send + 'static>(&self, name: &str) -> Option<Addr<M>> {
+        //@ solution
         self.lock()
             .entries
             .iter()
@@ -217,10 +247,15 @@ impl System {
             // not send it anything.
             .and_then(|e| e.addr.downcast_ref::<Addr<M>>())
             .cloned()
+        //@ skeleton
+        // let _ = name;
+        // todo!("exercise 01.4: System::lookup")
+        //@ end
     }
 
     /// Every actor's metrics, in start order.
     pub fn metrics(&self) -> Metrics {
+        //@ solution
         let registry = self.lock();
         Metrics {
             actors: registry
@@ -239,10 +274,24 @@ impl System {
                 })
                 .collect(),
         }
+        //@ skeleton
+        // todo!("exercise 01.4: System::metrics")
+        //@ end
     }
 
     /// Stop every actor without losing a message, and return the final metrics.
+    //@ solution
+    //@ skeleton
+    // ///
+    // /// - From now on `spawn` refuses.
+    // /// - Stop the actors one at a time, in the **reverse** of the order they were
+    // ///   started: cancel one's stop token, wait until its task has drained its mailbox
+    // ///   and ended, then go on to the next.
+    // /// - Do not hold the registry lock while you wait: an actor that is draining may
+    // ///   call `lookup` or `metrics`.
+    //@ end
     pub async fn shutdown(&self) -> Metrics {
+        //@ solution
         // Take what we need to wait on out of the registry, then let go of the lock. An
         // actor that is draining may call `lookup` or `metrics`; if we held the lock
         // across the `.await` below, it would block on it forever (and on a
@@ -281,5 +330,8 @@ impl System {
         // ever did, the registry is still consistent: recover instead of spreading the
         // panic to every caller.
         self.registry.lock().unwrap_or_else(|e| e.into_inner())
+        //@ skeleton
+        // todo!("exercise 01.5: System::shutdown")
+        //@ end
     }
 }

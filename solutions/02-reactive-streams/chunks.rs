@@ -1,4 +1,4 @@
-//! Exercise 02.3: `Chunks` — an operator with a buffer of its own — reference solution.
+//! Exercise 02.3: `Chunks` — an operator with a buffer of its own.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -37,7 +37,17 @@ where
 {
     type Item = Vec<S::Item>;
 
+    //@ solution
+    //@ skeleton
+    // /// Poll `inner` until the buffer holds `size` items, then yield them.
+    // ///
+    // /// - `inner` returns `Pending` with a part-filled buffer: keep the items and return
+    // ///   `Pending` (a chunk is only yielded full, or at the end).
+    // /// - `inner` ends: yield what is in the buffer, if anything, then `None` — and never
+    // ///   poll `inner` after it has returned `None`.
+    //@ end
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Vec<S::Item>>> {
+        //@ solution
         let this = self.get_mut();
         // After the end, stay at the end. Many streams panic or misbehave when polled
         // again after `None` (the `Stream` contract allows them to); `done` makes sure we
@@ -71,5 +81,9 @@ where
                 Poll::Pending => return Poll::Pending,
             }
         }
+        //@ skeleton
+        // let _ = (&self.inner, self.size, &self.buffer, self.done, cx);
+        // todo!("exercise 02.3: Chunks::poll_next")
+        //@ end
     }
 }

@@ -1,5 +1,4 @@
-//! Exercise 02.2: `Filter`, and the rule every hand-written stream must keep — reference
-//! solution.
+//! Exercise 02.2: `Filter`, and the rule every hand-written stream must keep.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -26,7 +25,17 @@ where
 {
     type Item = S::Item;
 
+    //@ solution
+    //@ skeleton
+    // /// Return the next item that passes `keep`, the end, or `Pending`.
+    // ///
+    // /// An item that fails `keep` is not an answer. Returning `Pending` after dropping it
+    // /// would break the rule: nobody has arranged to wake this task (the inner stream just
+    // /// returned `Ready`), so it would never be polled again. Poll the inner stream again
+    // /// instead, until it yields an item that passes, ends, or returns `Pending` itself.
+    //@ end
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        //@ solution
         let this = self.get_mut();
         // Keep polling while the inner stream has items we reject. We may only return
         // `Pending` when the inner stream did: then (and only then) a wake-up is arranged.
@@ -40,5 +49,9 @@ where
                 Poll::Pending => return Poll::Pending,
             }
         }
+        //@ skeleton
+        // let _ = (&self.inner, &self.keep, cx);
+        // todo!("exercise 02.2: Filter::poll_next")
+        //@ end
     }
 }

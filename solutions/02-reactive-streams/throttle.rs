@@ -1,7 +1,8 @@
-//! Exercise 02.4: `Throttle` — at most one item per period, in (virtual) time —
-//! reference solution.
+//! Exercise 02.4: `Throttle` — at most one item per period, in (virtual) time.
 
+//@ solution
 use std::future::Future;
+//@ end
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -9,7 +10,9 @@ use std::time::Duration;
 use futures::Stream;
 use tokio::time::Sleep;
 
-/// Passes the items of `inner` on, at most one per `period`.
+/// Passes the items of `inner` on, at most one per `period`: the first at once, each
+/// later one no sooner than `period` after the one before. Items are delayed, never
+/// dropped.
 pub struct Throttle<S> {
     inner: S,
     period: Duration,
@@ -34,7 +37,18 @@ where
 {
     type Item = S::Item;
 
+    //@ solution
+    //@ skeleton
+    // /// If a delay is running, poll it: while it is `Pending`, so is the throttle (the
+    // /// `Sleep` has registered the waker with tokio's timer). Then poll `inner`; when it
+    // /// yields an item, start a new delay of `period` — `tokio::time::sleep(period)`,
+    // /// boxed and pinned — and yield the item.
+    // ///
+    // /// Comparing `Instant::now()` with a stored deadline and returning `Pending` is the
+    // /// trap: nothing would wake the task when the deadline comes.
+    //@ end
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        //@ solution
         let this = self.get_mut();
         if let Some(delay) = this.delay.as_mut() {
             // Polling the `Sleep` is what registers our waker with tokio's timer. A
@@ -56,5 +70,9 @@ where
             }
             other => other,
         }
+        //@ skeleton
+        // let _ = (&self.inner, self.period, &self.delay, cx);
+        // todo!("exercise 02.4: Throttle::poll_next")
+        //@ end
     }
 }

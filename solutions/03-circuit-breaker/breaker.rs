@@ -1,4 +1,4 @@
-//! Exercise 03.4: the circuit breaker around async calls — reference solution.
+//! Exercise 03.4: the circuit breaker around async calls.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -29,8 +29,10 @@ impl CircuitBreaker {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Machine> {
+        //@ solution
         // A panic cannot happen while this lock is held unless `ready_to_trip` or
         // `on_state_change` panics; even then the machine is consistent, so recover.
+        //@ end
         self.machine.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -40,10 +42,27 @@ impl CircuitBreaker {
     }
 
     /// Run `call` through the breaker.
+    //@ solution
+    //@ skeleton
+    // ///
+    // /// - Ask the machine first (`before_request` at `Instant::now()`); if it says no,
+    // ///   return `BreakerError::Rejected` without calling.
+    // /// - Otherwise run the call **without holding the lock** — other callers must be able
+    // ///   to ask the breaker meanwhile — and report how it went (`after_request`, with the
+    // ///   generation `before_request` returned and the time the call finished).
+    // /// - `Ok` is a success and `Err(e)` a failure, returned as `BreakerError::Inner(e)`.
+    // /// - A call that panics is a failure too — report it, and let the panic go on to the
+    // ///   caller — and so is a call that is *cancelled*: its future dropped at an `.await`
+    // ///   by a timeout or a `select!`. Neither runs the code after the `.await`, but both
+    // ///   run destructors: a guard whose `Drop` reports a failure, disarmed once the call
+    // ///   returns, covers both. (A trial call that is never reported keeps its half-open
+    // ///   slot forever.)
+    //@ end
     pub async fn call<T, E, Fut>(&self, call: impl FnOnce() -> Fut) -> Result<T, BreakerError<E>>
     where
         Fut: Future<Output = Result<T, E>>,
     {
+        //@ solution
         // Decide and count in one critical section. Checking the state under one lock
         // and counting under another would let two callers both see "one slot left".
         let generation = self
@@ -72,8 +91,13 @@ impl CircuitBreaker {
         self.lock()
             .after_request(generation, result.is_ok(), Instant::now());
         result.map_err(BreakerError::Inner)
+        //@ skeleton
+        // let _ = call;
+        // todo!("exercise 03.4: CircuitBreaker::call")
+        //@ end
     }
 }
+//@ solution
 
 /// A call that has been let through and not yet reported.
 struct Pending<'a> {
@@ -94,3 +118,4 @@ impl Drop for Pending<'_> {
         }
     }
 }
+//@ end

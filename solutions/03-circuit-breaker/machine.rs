@@ -1,4 +1,4 @@
-//! Exercises 03.2 and 03.3: the breaker's state machine — reference solution.
+//! Exercises 03.2 and 03.3: the breaker's state machine.
 //!
 //! The machine never reads a clock: every method that depends on time takes `now`. The
 //! async breaker (03.4) passes `tokio::time::Instant::now()`; the tests pass whatever
@@ -71,8 +71,11 @@ impl Machine {
 
     // --- exercise 03.2 -----------------------------------------------------------------
 
-    /// Start a new generation at `now`.
+    /// Start a new generation at `now`: the generation goes up by one, the counts are
+    /// cleared, and the expiry is set for the current state — closed: `now + interval`
+    /// (none if the interval is zero); open: `now + timeout`; half-open: none.
     pub fn to_new_generation(&mut self, now: Instant) {
+        //@ solution
         self.generation += 1;
         self.counts.clear();
         self.expiry = match self.state {
@@ -83,10 +86,17 @@ impl Machine {
             // Half-open ends by a result (enough successes, or one failure), not by time.
             State::HalfOpen => None,
         };
+        //@ skeleton
+        // let _ = now;
+        // todo!("exercise 03.2: Machine::to_new_generation")
+        //@ end
     }
 
-    /// Move to `state` at `now`.
+    /// Move to `state` at `now`. Moving to the state the machine is already in does
+    /// nothing. Otherwise: start a new generation, then call `on_state_change(name, from,
+    /// to)` — exactly once per change.
     pub fn set_state(&mut self, state: State, now: Instant) {
+        //@ solution
         if self.state == state {
             return;
         }
@@ -98,10 +108,24 @@ impl Machine {
         // Called while the caller (03.4) holds the breaker's lock: it must be quick, and
         // must not call back into the breaker. gobreaker has the same rule.
         (self.settings.on_state_change)(&self.settings.name, from, state);
+        //@ skeleton
+        // let _ = (state, now);
+        // todo!("exercise 03.2: Machine::set_state")
+        //@ end
     }
 
     /// Bring the machine up to date at `now`, and return its state and generation.
+    //@ solution
+    //@ skeleton
+    // ///
+    // /// - Closed, and the expiry is *before* `now`: a new generation (the counts are
+    // ///   cleared; the state stays closed, so no state change is reported).
+    // /// - Open, and the expiry is *before* `now`: move to half-open.
+    // ///
+    // /// "Before" is strict: at exactly the expiry, nothing changes yet.
+    //@ end
     pub fn current_state(&mut self, now: Instant) -> (State, u64) {
+        //@ solution
         // Time moves the machine only here, lazily: there is no timer task. A breaker
         // nobody calls stays "open" in memory long after its timeout, and that is fine —
         // the first caller to look sees it half-open.
@@ -112,12 +136,25 @@ impl Machine {
             _ => {}
         }
         (self.state, self.generation)
+        //@ skeleton
+        // let _ = (now, self.state, self.expiry);
+        // todo!("exercise 03.2: Machine::current_state")
+        //@ end
     }
 
     // --- exercise 03.3 -----------------------------------------------------------------
 
-    /// May a call start at `now`?
+    /// May a call start at `now`? If so, count the request and return the generation it
+    /// belongs to.
+    ///
+    /// - Open: `Err(Rejected::Open)`.
+    /// - Half-open with `max_requests` requests already let through in this generation:
+    ///   `Err(Rejected::TooManyRequests)`.
+    /// - Otherwise count the request (`on_request`) and return `Ok(generation)`.
+    ///
+    /// A rejected call changes no count.
     pub fn before_request(&mut self, now: Instant) -> Result<u64, Rejected> {
+        //@ solution
         let (state, generation) = self.current_state(now);
         match state {
             State::Open => return Err(Rejected::Open),
@@ -130,10 +167,22 @@ impl Machine {
         }
         self.counts.on_request();
         Ok(generation)
+        //@ skeleton
+        // let _ = now;
+        // todo!("exercise 03.3: Machine::before_request")
+        //@ end
     }
 
-    /// A call that started in `generation` has finished at `now`.
+    /// A call that started in `generation` has finished at `now`, successfully or not.
+    ///
+    /// If the machine is in another generation by now, the result is about a world that
+    /// has moved on: ignore it. Otherwise:
+    /// - closed: count it; after a failure, ask `ready_to_trip(&counts)` — true opens
+    ///   the breaker;
+    /// - half-open: a failure opens the breaker; a success is counted, and
+    ///   `max_requests` consecutive successes close it.
     pub fn after_request(&mut self, generation: u64, success: bool, now: Instant) {
+        //@ solution
         let (state, current) = self.current_state(now);
         // A result from an older generation is about a world that has moved on: counts
         // that were cleared, or a state the breaker has left. Counting it would, say, let
@@ -161,5 +210,9 @@ impl Machine {
             // started half-open or closed is over once open), but harmless.
             (State::Open, _) => {}
         }
+        //@ skeleton
+        // let _ = (generation, success, now);
+        // todo!("exercise 03.3: Machine::after_request")
+        //@ end
     }
 }

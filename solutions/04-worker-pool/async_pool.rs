@@ -1,17 +1,29 @@
-//! Exercise 04.4: the same pool on tokio — worker tasks, async jobs — reference solution.
+//! Exercise 04.4: the same pool on tokio — worker tasks, async jobs.
 
 use std::future::Future;
+//@ solution
 use std::panic::AssertUnwindSafe;
+//@ end
 use std::pin::Pin;
 use std::sync::Arc;
+//@ solution
 use std::sync::atomic::{AtomicU64, Ordering};
+//@ skeleton
+// use std::sync::atomic::AtomicU64;
+//@ end
 
+//@ solution
 use futures::FutureExt;
 use tokio::sync::mpsc::error::TrySendError;
+//@ end
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinHandle;
 
+//@ solution
 use crate::{JobError, JobId, JobResult, Shutdown, SubmitError, panic_message};
+//@ skeleton
+// use crate::{JobId, JobResult, Shutdown, SubmitError};
+//@ end
 
 /// An async job: a boxed future, run once by some worker task.
 pub type AsyncJob<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -34,8 +46,15 @@ pub struct AsyncPool<T> {
 }
 
 impl<T: Send + 'static> AsyncPool<T> {
-    /// Start `workers` tasks over a queue of at most `queue` jobs.
+    /// Start `workers` tasks over a queue of at most `queue` jobs (a `queue` of 0 counts
+    /// as 1: tokio's channels need room for one). The workers share the receiver through
+    /// `self.queue` and take turns at it. A panicking job becomes a `JobError::Panicked`
+    /// result (`futures::FutureExt::catch_unwind`), and its worker goes on.
+    ///
+    /// The trap of the Rust Book's thread pool waits here too: a worker must hold the
+    /// queue's lock only while it *takes* a job, never while it runs one.
     pub fn new(workers: usize, queue: usize) -> AsyncPool<T> {
+        //@ solution
         assert!(workers > 0, "a pool needs at least one worker");
         let (jobs, queue) = mpsc::channel::<(JobId, AsyncJob<T>)>(queue.max(1));
         let queue = Arc::new(Mutex::new(queue));
@@ -74,6 +93,10 @@ impl<T: Send + 'static> AsyncPool<T> {
             workers,
             next_id: AtomicU64::new(0),
         }
+        //@ skeleton
+        // let _ = (workers, queue);
+        // todo!("exercise 04.4: AsyncPool::new")
+        //@ end
     }
 
     /// Queue a job, waiting while the queue is full.
@@ -81,6 +104,7 @@ impl<T: Send + 'static> AsyncPool<T> {
     where
         F: Future<Output = T> + Send + 'static,
     {
+        //@ solution
         let job: AsyncJob<T> = Box::pin(job);
         let Some(jobs) = &self.jobs else {
             return Err(SubmitError::Closed(job));
@@ -90,6 +114,10 @@ impl<T: Send + 'static> AsyncPool<T> {
             .await
             .map_err(|e| SubmitError::Closed(e.0.1))?;
         Ok(id)
+        //@ skeleton
+        // let _ = (&job, &self.jobs, &self.next_id);
+        // todo!("exercise 04.4: AsyncPool::submit")
+        //@ end
     }
 
     /// Queue a job if there is room now; never waits.
@@ -97,6 +125,7 @@ impl<T: Send + 'static> AsyncPool<T> {
     where
         F: Future<Output = T> + Send + 'static,
     {
+        //@ solution
         let job: AsyncJob<T> = Box::pin(job);
         let Some(jobs) = &self.jobs else {
             return Err(SubmitError::Closed(job));
@@ -107,16 +136,29 @@ impl<T: Send + 'static> AsyncPool<T> {
             Err(TrySendError::Full((_, job))) => Err(SubmitError::Full(job)),
             Err(TrySendError::Closed((_, job))) => Err(SubmitError::Closed(job)),
         }
+        //@ skeleton
+        // drop(job);
+        // todo!("exercise 04.4: AsyncPool::try_submit")
+        //@ end
     }
 
-    /// Run every queued job, wait for the workers, return the results by id.
+    /// Stop taking jobs, run every queued job, wait for every worker task to end, and
+    /// return the results, sorted by id.
     pub async fn close(mut self) -> Vec<JobResult<T>> {
+        //@ solution
         self.join_workers().await;
         self.take_results()
+        //@ skeleton
+        // let _ = (&mut self.workers, &mut self.results);
+        // todo!("exercise 04.4: AsyncPool::close")
+        //@ end
     }
 
-    /// Drop the queued jobs unrun, let running ones finish, wait for the workers, report.
+    /// Stop taking jobs; drop the queued jobs unrun, at once, even while every worker is
+    /// busy (take the queue's lock, `close` the receiver and `try_recv` what is left);
+    /// let running jobs finish; wait for every worker task to end; report.
     pub async fn shutdown_now(mut self) -> Shutdown<T> {
+        //@ solution
         self.jobs = None;
         // Empty the queue ourselves, now, rather than leaving the queued jobs for workers
         // to find: a queued job may own things (a buffer, a connection) that should be
@@ -158,16 +200,30 @@ impl<T: Send + 'static> AsyncPool<T> {
                 std::panic::resume_unwind(e.into_panic());
             }
         }
+        //@ skeleton
+        // let _ = (&mut self.workers, &self.queue);
+        // todo!("exercise 04.4: AsyncPool::shutdown_now")
+        //@ end
     }
 }
 
 impl<T> Drop for AsyncPool<T> {
+    //@ solution
+    //@ skeleton
+    // /// A `Drop` cannot `.await`, so a pool dropped without `close` cannot wait for its
+    // /// workers. It must not leave them running either: abort every worker task (their
+    // /// jobs are cancelled).
+    //@ end
     fn drop(&mut self) {
+        //@ solution
         // After `close` or `shutdown_now` there is nothing left here. Otherwise we cannot
         // wait (no `.await` in `drop`), and leaving the tasks running would let the pool
         // outlive its owner: abort them. An aborted task is cancelled at its next `.await`.
         for worker in self.workers.drain(..) {
             worker.abort();
         }
+        //@ skeleton
+        // todo!("exercise 04.4: AsyncPool::drop")
+        //@ end
     }
 }

@@ -1,4 +1,4 @@
-//! Exercise 05.6: GCRA, the generic cell rate algorithm — reference solution.
+//! Exercise 05.6: GCRA, the generic cell rate algorithm.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -40,6 +40,7 @@ impl RateLimiter for Gcra {
     /// `tat > now + tolerance`, the request is too early: refuse until
     /// `tat - tolerance`. Otherwise allow, and store `tat + interval`.
     fn check_at(&self, now: Instant) -> Result<Instant, NotUntil> {
+        //@ solution
         let mut stored = self.tat.lock().unwrap_or_else(|e| e.into_inner());
         // A TAT in the past means the limiter has been idle: it forgives the idleness up
         // to `now`, and no further — which is what caps the burst.
@@ -52,5 +53,9 @@ impl RateLimiter for Gcra {
         // single atomic compare-and-swap and no lock.
         *stored = Some(tat + self.interval);
         Ok(now)
+        //@ skeleton
+        // let _ = (now, self.interval, self.tolerance, &self.tat);
+        // todo!("exercise 05.6: Gcra::check_at")
+        //@ end
     }
 }

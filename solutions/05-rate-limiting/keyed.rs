@@ -1,4 +1,4 @@
-//! Exercise 05.7: waiting for a permit, and a limiter per key — reference solution.
+//! Exercise 05.7: waiting for a permit, and a limiter per key.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -18,6 +18,7 @@ use crate::{NotUntil, RateLimiter};
 /// Cancellable: dropping the future while it sleeps after a refusal must cost nothing —
 /// nothing was counted. Never spin: always sleep until the instant the limiter named.
 pub async fn acquire(limiter: &(impl RateLimiter + ?Sized)) {
+    //@ solution
     loop {
         match limiter.check_at(Instant::now()) {
             Ok(at) => {
@@ -33,6 +34,10 @@ pub async fn acquire(limiter: &(impl RateLimiter + ?Sized)) {
             Err(NotUntil(retry_at)) => tokio::time::sleep_until(retry_at).await,
         }
     }
+    //@ skeleton
+    // let _ = limiter;
+    // todo!("exercise 05.7: acquire")
+    //@ end
 }
 
 /// One limiter per key (a user, an IP address), made on first use. A key unused for
@@ -60,6 +65,7 @@ impl<K: Hash + Eq + Clone + Send, L: RateLimiter> Keyed<K, L> {
     /// would have reset anyway). Then find or make the key's limiter, record `now` as its
     /// last use, and ask it.
     pub fn check_at(&self, key: &K, now: Instant) -> Result<Instant, NotUntil> {
+        //@ solution
         let mut limiters = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
         // Sweep on every call: O(keys) each time, which is fine for a lesson and for
         // modest key counts; a production limiter sweeps every so often, or keeps keys in
@@ -71,6 +77,10 @@ impl<K: Hash + Eq + Clone + Send, L: RateLimiter> Keyed<K, L> {
             .or_insert_with(|| ((self.make)(now), now));
         *last_used = now;
         limiter.check_at(now)
+        //@ skeleton
+        // let _ = (key, now, self.idle, &self.make, &self.limiters);
+        // todo!("exercise 05.7: Keyed::check_at")
+        //@ end
     }
 
     /// How many keys are remembered.

@@ -1,4 +1,4 @@
-//! Exercise 05.2: the leaky bucket, as a queue — reference solution.
+//! Exercise 05.2: the leaky bucket, as a queue.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -39,6 +39,7 @@ impl RateLimiter for LeakyBucket {
     /// Otherwise refuse, until the instant at which that wait would be short enough:
     /// `departure - (capacity - 1) × period`.
     fn check_at(&self, now: Instant) -> Result<Instant, NotUntil> {
+        //@ solution
         let mut last = self
             .last_departure
             .lock()
@@ -58,5 +59,9 @@ impl RateLimiter for LeakyBucket {
         }
         *last = Some(departure);
         Ok(departure)
+        //@ skeleton
+        // let _ = (now, self.capacity, self.period, &self.last_departure);
+        // todo!("exercise 05.2: LeakyBucket::check_at")
+        //@ end
     }
 }

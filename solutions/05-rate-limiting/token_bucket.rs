@@ -1,4 +1,4 @@
-//! Exercise 05.1: the token bucket — reference solution.
+//! Exercise 05.1: the token bucket.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -49,6 +49,7 @@ impl RateLimiter for TokenBucket {
     /// 2. Take: with a token, take it — and if the bucket was full, start the refill
     ///    clock: `next_refill = now + period`. Without one, refuse until `next_refill`.
     fn check_at(&self, now: Instant) -> Result<Instant, NotUntil> {
+        //@ solution
         // One critical section for refill, check and take: with the check and the take
         // under separate locks, two callers could both see the last token.
         let mut bucket = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -80,5 +81,16 @@ impl RateLimiter for TokenBucket {
         }
         bucket.tokens -= 1;
         Ok(now)
+        //@ skeleton
+        // let bucket = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // let _ = (
+        //     now,
+        //     self.capacity,
+        //     self.period,
+        //     bucket.tokens,
+        //     bucket.next_refill,
+        // );
+        // todo!("exercise 05.1: TokenBucket::check_at")
+        //@ end
     }
 }

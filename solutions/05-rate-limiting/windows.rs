@@ -1,5 +1,4 @@
-//! Exercises 05.3, 05.4 and 05.5: three ways to count requests in a window of time —
-//! reference solution.
+//! Exercises 05.3, 05.4 and 05.5: three ways to count requests in a window of time.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -41,6 +40,7 @@ impl RateLimiter for FixedWindow {
     /// starts at a count of 0. Allow while the count is below `limit`; refuse until the
     /// next window starts.
     fn check_at(&self, now: Instant) -> Result<Instant, NotUntil> {
+        //@ solution
         let index = window_index(now, self.origin, self.window);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.0 != index {
@@ -54,6 +54,10 @@ impl RateLimiter for FixedWindow {
         }
         state.1 += 1;
         Ok(now)
+        //@ skeleton
+        // let _ = (now, self.limit, self.window, self.origin, &self.state);
+        // todo!("exercise 05.3: FixedWindow::check_at")
+        //@ end
     }
 }
 
@@ -85,6 +89,7 @@ impl RateLimiter for SlidingLog {
     /// Allow if fewer than `limit` remain (and log `now`); otherwise refuse until the
     /// oldest entry is `window` old.
     fn check_at(&self, now: Instant) -> Result<Instant, NotUntil> {
+        //@ solution
         let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         // `t + window <= now`, not `t <= now - window`: subtracting from an `Instant` can
         // underflow near the start of the clock, adding cannot.
@@ -99,6 +104,10 @@ impl RateLimiter for SlidingLog {
         // the counter below trades for an estimate.
         log.push_back(now);
         Ok(now)
+        //@ skeleton
+        // let _ = (now, self.limit, self.window, &self.log);
+        // todo!("exercise 05.4: SlidingLog::check_at")
+        //@ end
     }
 }
 
@@ -141,6 +150,7 @@ impl RateLimiter for SlidingWindowCounter {
     /// faded enough, if there is one, else the start of the next window (where the counts
     /// shift, and a retry may or may not succeed).
     fn check_at(&self, now: Instant) -> Result<Instant, NotUntil> {
+        //@ solution
         let index = window_index(now, self.origin, self.window);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let (current_index, previous, current) = *state;
@@ -167,8 +177,13 @@ impl RateLimiter for SlidingWindowCounter {
         }
         state.2 += 1;
         Ok(now)
+        //@ skeleton
+        // let _ = (now, self.limit, self.window, self.origin, &self.state);
+        // todo!("exercise 05.5: SlidingWindowCounter::check_at")
+        //@ end
     }
 }
+//@ solution
 
 /// Which `window`-long slice after `origin` holds `now`.
 fn window_index(now: Instant, origin: Instant, window: Duration) -> u64 {
@@ -200,3 +215,4 @@ fn retry_within_window(
     (needed > elapsed && needed < window)
         .then(|| now + Duration::from_nanos((needed - elapsed) as u64))
 }
+//@ end

@@ -1,4 +1,4 @@
-//! Exercises 06.1–06.4: a connection pool — reference solution.
+//! Exercises 06.1–06.4: a connection pool.
 //!
 //! ```text
 //!   get() ──▶ idle connection? ──yes──▶ ping ok? ──yes──▶ PooledConn (a guard)
@@ -112,6 +112,10 @@ struct Idle<C> {
 }
 
 /// What `take_or_reserve` got.
+//@ solution
+//@ skeleton
+// #[allow(dead_code)] // the skeleton never builds an `Idle`; your take_or_reserve will
+//@ end
 enum Taken<C> {
     /// An idle connection, to be checked before use.
     Idle(C),
@@ -270,6 +274,7 @@ impl<M: Manager> Pool<M> {
         &self,
         deadline: Instant,
     ) -> Result<Taken<M::Connection>, PoolError<M::Error>> {
+        //@ solution
         let mut state = self.lock();
         loop {
             if state.closed {
@@ -304,6 +309,10 @@ impl<M: Manager> Pool<M> {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+        //@ skeleton
+        // let _ = (deadline, self.lock(), Taken::<M::Connection>::Slot);
+        // todo!("exercise 06.1: Pool::take_or_reserve")
+        //@ end
     }
 
     // --- exercise 06.2 -----------------------------------------------------------------
@@ -312,6 +321,7 @@ impl<M: Manager> Pool<M> {
     /// counted open, and out), and count it as discarded. `get` then tries again, and may
     /// open a fresh connection in the freed slot.
     fn discard(&self, conn: M::Connection) {
+        //@ solution
         // Dropped before taking the lock: closing a connection can block (a TCP close,
         // a database goodbye), and nobody should wait for that.
         drop(conn);
@@ -321,6 +331,10 @@ impl<M: Manager> Pool<M> {
         state.stats.discarded += 1;
         // No one to wake: the thread that discarded goes round `get`'s loop again and
         // takes the freed slot itself.
+        //@ skeleton
+        // let _ = conn;
+        // todo!("exercise 06.2: Pool::discard")
+        //@ end
     }
 
     // --- exercise 06.3 -----------------------------------------------------------------
@@ -329,6 +343,7 @@ impl<M: Manager> Pool<M> {
     /// pool's clock, oldest first, keeping at least `min_idle` idle. Returns how many were
     /// closed.
     pub fn reap_idle(&self) -> usize {
+        //@ solution
         let now = self.shared.clock.now();
         let mut reaped = Vec::new();
         {
@@ -353,6 +368,14 @@ impl<M: Manager> Pool<M> {
             self.shared.changed.notify_all();
         }
         count
+        //@ skeleton
+        // let state = self.lock();
+        // let _ = (
+        //     self.shared.clock.now(),
+        //     state.idle.front().map(|i| (&i.conn, i.since)),
+        // );
+        // todo!("exercise 06.3: Pool::reap_idle")
+        //@ end
     }
 
     // --- exercise 06.4 -----------------------------------------------------------------
@@ -360,6 +383,7 @@ impl<M: Manager> Pool<M> {
     /// Close the pool: from now on `get` returns `Err(PoolError::Closed)` (waiters too).
     /// Wait until every connection on loan has come back, then close them all.
     pub fn close(&self) {
+        //@ solution
         let mut state = self.lock();
         state.closed = true;
         // Waiters in `take_or_reserve` must wake up to see `closed`.
@@ -374,7 +398,12 @@ impl<M: Manager> Pool<M> {
         let idle: Vec<Idle<M::Connection>> = state.idle.drain(..).collect();
         state.open -= idle.len();
         drop(state);
-        drop(idle); // every connection closed, outside the lock
+        // Every connection closed, outside the lock.
+        drop(idle);
+        //@ skeleton
+        // let _ = self.lock().closed;
+        // todo!("exercise 06.4: Pool::close")
+        //@ end
     }
 }
 
@@ -384,6 +413,7 @@ impl<M: Manager> Drop for PooledConn<M> {
     /// still takes it back: `close` is waiting for it (wake everyone then: more than one
     /// thread may be waiting in `close`).
     fn drop(&mut self) {
+        //@ solution
         let Some(conn) = self.conn.take() else { return };
         let since = self.shared.clock.now();
         let mut state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -398,5 +428,15 @@ impl<M: Manager> Drop for PooledConn<M> {
         } else {
             self.shared.changed.notify_one();
         }
+        //@ skeleton
+        // // Until you write this body: a test that is already failing must not panic a
+        // // second time here. Delete these three lines when you do — a guard must give its
+        // // connection back during a panic too.
+        // if std::thread::panicking() {
+        //     return;
+        // }
+        // let _ = (&self.shared, &self.conn);
+        // todo!("exercise 06.1: PooledConn::drop")
+        //@ end
     }
 }

@@ -3,13 +3,13 @@
 use std::fs;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, SystemTime};
 
-use kit::{Chapter, ExerciseInfo};
+use kit_chapter::{Chapter, ExerciseInfo};
 
 use crate::Error;
 use crate::lessons::{self, Lesson, Outcome, TestRun};
@@ -566,8 +566,16 @@ fn current_lesson(root: &Path) -> Result<Lesson, Error> {
 pub fn reset(root: &Path, arg: &str, yes: bool) -> Result<ExitCode, Error> {
     let lesson = find_lesson(root, arg)?;
     let mut restore = Vec::new();
-    for file in lesson.exercise_files(root) {
-        let skeleton = skeleton_of(root, &file)?;
+    let pairs = lesson.pairs(root);
+    if pairs.is_empty() {
+        return Err(Error::Failed(format!(
+            "lesson {}'s chapter names no exercise file (`File: …` lines)",
+            lesson.number
+        )));
+    }
+    for pair in pairs {
+        let skeleton = pair.generated(root)?;
+        let file = pair.skeleton;
         let current = fs::read_to_string(&file).unwrap_or_default();
         if current != skeleton {
             restore.push((file, skeleton));
@@ -604,44 +612,4 @@ pub fn reset(root: &Path, arg: &str, yes: bool) -> Result<ExitCode, Error> {
     }
     println!("Restored {} files.", restore.len());
     Ok(ExitCode::SUCCESS)
-}
-
-/// The skeleton of an exercise file, from git: the newest committed version with the
-/// most `todo!("exercise …")` markers. A learner who commits half-done work does not move
-/// it; a maintainer who adds an exercise does.
-fn skeleton_of(root: &Path, file: &Path) -> Result<String, Error> {
-    let git = |args: &[&str]| -> Result<String, Error> {
-        let out = Command::new("git")
-            .current_dir(root)
-            .args(args)
-            .output()
-            .map_err(|e| Error::Failed(format!("reset needs git, which did not run: {e}")))?;
-        if !out.status.success() {
-            return Err(Error::Failed(format!(
-                "git {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    };
-    let prefix = git(&["rev-parse", "--show-prefix"])?.trim().to_string();
-    let path = format!("{prefix}{}", relative(root, file));
-    let commits = git(&["log", "--format=%H", "--", &path])?;
-    let mut best: Option<(usize, String)> = None;
-    for commit in commits.lines() {
-        let Ok(text) = git(&["show", &format!("{commit}:{path}")]) else {
-            continue;
-        };
-        let todos = text.matches("todo!(\"exercise").count();
-        if best.as_ref().is_none_or(|(n, _)| todos > *n) {
-            best = Some((todos, text));
-        }
-    }
-    match best {
-        Some((n, text)) if n > 0 => Ok(text),
-        _ => Err(Error::Failed(format!(
-            "no committed version of {path} looks like a skeleton (none has a `todo!(\"exercise …\")`)"
-        ))),
-    }
 }

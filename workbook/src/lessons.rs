@@ -4,6 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::skeleton::Pair;
 use crate::spinner::Spinner;
 
 /// One lesson crate.
@@ -27,18 +28,42 @@ impl Lesson {
     }
 
     /// The chapter that goes with this lesson.
-    pub fn chapter(&self, root: &Path) -> Result<kit::Chapter, String> {
-        kit::Chapter::load(root, &self.number)
+    pub fn chapter(&self, root: &Path) -> Result<kit_chapter::Chapter, String> {
+        kit_chapter::Chapter::load(root, &self.number)
     }
 
-    /// The files the learner edits: one per `pub mod NAME;` in `src/lib.rs`.
+    /// The files the learner edits: those the chapter names on its `File: \`…\`` lines,
+    /// in the chapter's order, each once. The chapter is their one source; `verify` checks
+    /// that `src/lib.rs` and `solutions/` agree with it.
     pub fn exercise_files(&self, root: &Path) -> Vec<PathBuf> {
-        let src = self.dir(root).join("src");
-        let lib = fs::read_to_string(src.join("lib.rs")).unwrap_or_default();
-        lib.lines()
-            .filter_map(|l| l.trim().strip_prefix("pub mod "))
-            .filter_map(|rest| rest.strip_suffix(';'))
-            .map(|name| src.join(format!("{}.rs", name.trim())))
+        let Ok(chapter) = self.chapter(root) else {
+            return Vec::new();
+        };
+        let mut files: Vec<PathBuf> = Vec::new();
+        for file in chapter.exercises.iter().filter_map(|e| e.file.as_deref()) {
+            let path = root.join(file);
+            if !files.contains(&path) {
+                files.push(path);
+            }
+        }
+        files
+    }
+
+    /// `<root>/solutions/01-actors`.
+    pub fn solution_dir(&self, root: &Path) -> PathBuf {
+        root.join("solutions").join(&self.slug)
+    }
+
+    /// Each exercise file with the solution file it is generated from.
+    pub fn pairs(&self, root: &Path) -> Vec<Pair> {
+        self.exercise_files(root)
+            .into_iter()
+            .map(|skeleton| Pair {
+                solution: self
+                    .solution_dir(root)
+                    .join(skeleton.file_name().unwrap_or_default()),
+                skeleton,
+            })
             .collect()
     }
 }
@@ -160,8 +185,15 @@ pub fn run_tests(root: &Path, lesson: &Lesson, solution: bool) -> Result<TestRun
     } else {
         "the tests of"
     };
+    run_command(cmd, &format!("running {what} lesson {}", lesson.number))
+}
+
+/// Run a `cargo test` command, with a spinner saying `what`, and collect every test's
+/// outcome.
+pub fn run_command(mut cmd: Command, what: &str) -> Result<TestRun, String> {
+    cmd.env("RUST_BACKTRACE", "0");
     let output = {
-        let _spinner = Spinner::start(&format!("running {what} lesson {}", lesson.number));
+        let _spinner = Spinner::start(what);
         cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?
     };
     let log = format!(

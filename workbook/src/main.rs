@@ -8,8 +8,12 @@ mod browser;
 mod checkbook;
 mod learner;
 mod lessons;
+mod mutants;
 mod progress;
+mod scaffold;
+mod skeleton;
 mod spinner;
+mod structure;
 mod verify;
 
 use std::path::PathBuf;
@@ -76,6 +80,30 @@ enum Command {
     Verify {
         /// Only these lessons (two-digit numbers); all by default.
         lessons: Vec<String>,
+        /// Only the checks that need no build: each lesson's shape, its skeletons against
+        /// its solutions, its mutant files.
+        #[arg(long)]
+        structure: bool,
+        /// Do not build and test the mutants.
+        #[arg(long)]
+        no_mutants: bool,
+    },
+    /// For maintainers: write each lesson's skeletons from its solutions (the `//@`
+    /// markers); with --check, only say which differ.
+    Skeleton {
+        /// Only these lessons (two-digit numbers); all by default.
+        lessons: Vec<String>,
+        /// Change nothing; exit 1 if a skeleton differs from what its solution makes.
+        #[arg(long)]
+        check: bool,
+    },
+    /// For maintainers: start lesson NN: its crate, a solution file, a chapter, a draft
+    /// mutant, and its line in SUMMARY.md.
+    New {
+        /// The two-digit lesson number, e.g. 07.
+        number: String,
+        /// The slug, e.g. lock-free (the crate is lessons/NN-slug).
+        slug: String,
     },
     /// For maintainers and CI: every `{{#include}}` in the book resolves, and every link
     /// between pages points at a page (and heading) that exists.
@@ -136,7 +164,20 @@ fn main() -> ExitCode {
         Command::Watch { lesson } => learner::watch(&root, lesson.as_deref()),
         Command::Reset { lesson, yes } => learner::reset(&root, &lesson, yes),
         Command::Book { port, no_serve } => book::run(&root, port, no_serve).map_err(Error::from),
-        Command::Verify { lessons } => verify::run(&root, &lessons),
+        Command::Verify {
+            lessons,
+            structure,
+            no_mutants,
+        } => verify::run(
+            &root,
+            &lessons,
+            verify::Scope {
+                structure_only: structure,
+                no_mutants,
+            },
+        ),
+        Command::Skeleton { lessons, check } => scaffold::skeletons(&root, &lessons, check),
+        Command::New { number, slug } => scaffold::new(&root, &number, &slug),
         Command::CheckBook => checkbook::run(&root).map_err(Error::from),
         Command::BrowserCheck { chromium } => browser::run(&root, &chromium).map_err(Error::from),
     };

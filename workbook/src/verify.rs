@@ -4,6 +4,10 @@
 //! 2. The untouched skeleton compiles, and every exercise test fails on it: a test that
 //!    passes on the skeleton tests nothing.
 //! 3. Every exercise the chapter lists has at least one test, and no test is ignored.
+//! 4. The lesson's shape: one source for each fact ([`crate::structure`]), skeletons
+//!    generated from their solutions.
+//! 5. Every mutant (a classic wrong answer, [`crate::mutants`]) is caught by the tests it
+//!    names, and the lesson has at least five.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -11,8 +15,18 @@ use std::process::ExitCode;
 
 use crate::Error;
 use crate::lessons::{self, Outcome};
+use crate::{mutants, structure};
 
-pub fn run(root: &Path, only: &[String]) -> Result<ExitCode, Error> {
+/// What to prove.
+#[derive(Clone, Copy, Debug)]
+pub struct Scope {
+    /// Only the checks that need no build (structure, skeletons, mutant files parse).
+    pub structure_only: bool,
+    /// Skip building and testing the mutants.
+    pub no_mutants: bool,
+}
+
+pub fn run(root: &Path, only: &[String], scope: Scope) -> Result<ExitCode, Error> {
     let mut chosen = Vec::new();
     for n in only {
         chosen.push(crate::learner::find_lesson(root, n)?);
@@ -24,6 +38,32 @@ pub fn run(root: &Path, only: &[String]) -> Result<ExitCode, Error> {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     for lesson in &chosen {
+        let mut lesson_problems = structure::check(root, lesson);
+        let mutants = match mutants::load(root, lesson) {
+            Ok(m) => m,
+            Err(e) => {
+                lesson_problems.push(e);
+                Vec::new()
+            }
+        };
+        if scope.structure_only {
+            rows.push([
+                lesson.slug.clone(),
+                "-".into(),
+                "not run".into(),
+                "not run".into(),
+                format!("{} (not run)", mutants.len()),
+                if lesson_problems.is_empty() {
+                    "sound".into()
+                } else {
+                    "NOT SOUND".into()
+                },
+            ]);
+            for p in lesson_problems {
+                problems.push(format!("lesson {}: {p}", lesson.number));
+            }
+            continue;
+        }
         let reference = lessons::run_tests(root, lesson, true)?;
         let skeleton = lessons::run_tests(root, lesson, false)?;
         let chapter_ids: Vec<String> = lesson
@@ -31,7 +71,6 @@ pub fn run(root: &Path, only: &[String]) -> Result<ExitCode, Error> {
             .map(|c| c.exercises.iter().map(|e| e.id.clone()).collect())
             .unwrap_or_default();
 
-        let mut lesson_problems = Vec::new();
         // The reference.
         let ref_failed: Vec<_> = reference
             .tests
@@ -106,11 +145,39 @@ pub fn run(root: &Path, only: &[String]) -> Result<ExitCode, Error> {
             lesson_problems.push("an ignored test proves nothing".to_string());
         }
 
+        // The mutants.
+        let mutant_cell = if scope.no_mutants {
+            format!("{} (not run)", mutants.len())
+        } else if !reference.compiled {
+            "not run".to_string()
+        } else {
+            let verdicts = mutants::run(root, lesson, &mutants)?;
+            let caught = verdicts.iter().filter(|v| v.problem.is_none()).count();
+            for v in &verdicts {
+                if let Some(p) = &v.problem {
+                    lesson_problems.push(format!(
+                        "mutant `{}` ({}): {p}",
+                        v.mutant.name, v.mutant.about
+                    ));
+                }
+            }
+            format!("{caught} of {} caught", verdicts.len())
+        };
+        if mutants.len() < mutants::MIN_PER_LESSON {
+            lesson_problems.push(format!(
+                "{} mutants in solutions/{}/mutants/; every lesson needs at least {}",
+                mutants.len(),
+                lesson.slug,
+                mutants::MIN_PER_LESSON
+            ));
+        }
+
         rows.push([
             lesson.slug.clone(),
             chapter_ids.len().to_string(),
             ref_cell,
             skel_cell,
+            mutant_cell,
             if lesson_problems.is_empty() {
                 "proven".into()
             } else {
@@ -131,11 +198,25 @@ pub fn run(root: &Path, only: &[String]) -> Result<ExitCode, Error> {
     }
 
     print_table(
-        &["lesson", "exercises", "reference", "skeleton", "verdict"],
+        &[
+            "lesson",
+            "exercises",
+            "reference",
+            "skeleton",
+            "mutants",
+            "verdict",
+        ],
         &rows,
     );
     if problems.is_empty() {
-        println!("\nall {} lessons proven", chosen.len());
+        if scope.structure_only {
+            println!(
+                "\nall {} lessons sound (structure only: nothing was built)",
+                chosen.len()
+            );
+        } else {
+            println!("\nall {} lessons proven", chosen.len());
+        }
         Ok(ExitCode::SUCCESS)
     } else {
         println!();

@@ -20,6 +20,11 @@ struct Fixture {
 const SKELETON_98: &str = "/// Exercise 98.1: add two numbers.\npub fn add(a: u32, b: u32) -> u32 {\n    let _ = (a, b);\n    todo!(\"exercise 98.1: add\")\n}\n";
 const SOLVED_98: &str =
     "/// Exercise 98.1: add two numbers.\npub fn add(a: u32, b: u32) -> u32 {\n    a + b\n}\n";
+/// The solution of 98.1, which its skeleton is generated from (`//@` markers).
+const SOLUTION_98: &str = "/// Exercise 98.1: add two numbers.\npub fn add(a: u32, b: u32) -> u32 {\n    //@ solution\n    a + b\n    //@ skeleton\n    // let _ = (a, b);\n    // todo!(\"exercise 98.1: add\")\n    //@ end\n}\n";
+const SOLUTION_99: &str = "pub fn double(x: u32) -> u32 {\n    //@ solution\n    x * 2\n    //@ skeleton\n    // let _ = x;\n    // todo!(\"exercise 99.1: double\")\n    //@ end\n}\n";
+/// A module of lesson 98 that is not an exercise: reset must leave it alone.
+const HELPER_98: &str = "pub fn helper() -> u32 {\n    1\n}\n";
 const SKELETON_99: &str =
     "pub fn double(x: u32) -> u32 {\n    let _ = x;\n    todo!(\"exercise 99.1: double\")\n}\n";
 
@@ -53,12 +58,13 @@ impl Fixture {
             "book/99-second.md",
             "# Second\n\n## Exercise 99.1: Doubling {#ex-99-1}\n\nFile: `lessons/99-second/src/two.rs`.\n",
         );
-        for (dir, package, module, skeleton, test) in [
+        for (dir, package, module, skeleton, solution, test) in [
             (
                 "lessons/98-first",
                 "lesson-98",
                 "one",
                 SKELETON_98,
+                SOLUTION_98,
                 "#[test]\nfn ex98_1_adds() {\n    assert_eq!(lesson_98::one::add(2, 2), 4, \"2 + 2\");\n}\n#[test]\nfn program_output_matches_the_reference() {}\n",
             ),
             (
@@ -66,20 +72,26 @@ impl Fixture {
                 "lesson-99",
                 "two",
                 SKELETON_99,
+                SOLUTION_99,
                 "#[test]\nfn ex99_1_doubles() {\n    assert_eq!(lesson_99::two::double(2), 4);\n}\n",
             ),
         ] {
             write(
                 &format!("{dir}/Cargo.toml"),
                 &format!(
-                    "[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ndoctest = false\n"
+                    "[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[features]\nsolution = []\n\n[lib]\ndoctest = false\n"
                 ),
             );
+            let slug = dir.trim_start_matches("lessons/");
             write(
                 &format!("{dir}/src/lib.rs"),
-                &format!("pub mod {module};\n"),
+                &format!(
+                    "#[cfg_attr(feature = \"solution\", path = \"../../../solutions/{slug}/{module}.rs\")]\npub mod {module};\npub mod helper;\n"
+                ),
             );
             write(&format!("{dir}/src/{module}.rs"), skeleton);
+            write(&format!("{dir}/src/helper.rs"), HELPER_98);
+            write(&format!("solutions/{slug}/{module}.rs"), solution);
             write(&format!("{dir}/tests/lesson.rs"), test);
         }
         write("NOTES.txt", "the learner's own notes\n");
@@ -344,6 +356,12 @@ fn reset_restores_only_the_exercise_files_and_asks_first() {
     // Half-done work, committed: reset must still find the skeleton.
     f.git(&["commit", "-q", "-am", "my work"]);
     fs::write(f.path("NOTES.txt"), "changed notes\n").unwrap();
+    // A module that is not an exercise, changed: reset is not about it.
+    fs::write(
+        f.path("lessons/98-first/src/helper.rs"),
+        "pub fn helper() -> u32 {\n    2\n}\n",
+    )
+    .unwrap();
 
     let out = f
         .workbook()
@@ -381,6 +399,12 @@ fn reset_restores_only_the_exercise_files_and_asks_first() {
         fs::read_to_string(f.path("NOTES.txt")).unwrap(),
         "changed notes\n",
         "reset touches nothing but exercise files"
+    );
+    assert!(
+        fs::read_to_string(f.path("lessons/98-first/src/helper.rs"))
+            .unwrap()
+            .contains("    2\n"),
+        "a module that is not an exercise is not reset"
     );
 
     f.solve_98();
@@ -529,4 +553,59 @@ fn the_fixture_is_a_workbook() {
     let f = Fixture::new("self");
     assert!(Path::new(&f.path("book.toml")).is_file());
     assert!(f.path("lessons/98-first/src/one.rs").is_file());
+}
+
+#[test]
+fn new_scaffolds_a_lesson_that_passes_the_structural_checks() {
+    let f = Fixture::new("new");
+    let out = f
+        .workbook()
+        .args(["new", "97", "tiny-thing"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let summary = fs::read_to_string(f.path("book/SUMMARY.md")).unwrap();
+    assert!(summary.contains("](97-tiny-thing.md)"), "{summary}");
+    let out = f
+        .workbook()
+        .args(["verify", "--structure", "97", "98", "99"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout_of(&out),
+        stderr_of(&out)
+    );
+
+    // A skeleton edited by hand has drifted from its solution: the check says so.
+    let skeleton = f.path("lessons/97-tiny-thing/src/tiny_thing.rs");
+    let text = fs::read_to_string(&skeleton).unwrap();
+    fs::write(&skeleton, text.replace("Twice", "Two times")).unwrap();
+    let out = f
+        .workbook()
+        .args(["verify", "--structure", "97"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout_of(&out).contains("is not what solutions/97-tiny-thing/tiny_thing.rs makes"),
+        "{}",
+        stdout_of(&out)
+    );
+    let out = f.workbook().args(["skeleton", "97"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        fs::read_to_string(&skeleton).unwrap(),
+        text,
+        "`skeleton` writes it again"
+    );
+
+    let out = f.workbook().args(["new", "98", "again"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an existing lesson number is refused"
+    );
 }

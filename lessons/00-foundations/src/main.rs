@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::Parser;
-use kit::HighWater;
+use kit_run::HighWater;
 use lesson_00::cancel::run_workers;
 use lesson_00::errgroup::try_all;
 use lesson_00::fan_out::fan_out;
@@ -41,8 +41,8 @@ const LINES: [&str; 8] = [
 
 fn main() {
     let args = Args::parse();
-    kit::watchdog("00", Duration::from_secs(20));
-    kit::brief_panics();
+    kit_run::watchdog!(Duration::from_secs(20));
+    kit_run::brief_panics();
     let workers = usize::from(args.workers);
 
     println!("Lesson 00: threads, tasks, channels, cancellation");
@@ -85,7 +85,7 @@ fn main() {
     println!();
 
     // The async half runs in virtual time: the clock only moves when every task waits.
-    kit::run_paused("00", async_part());
+    kit_run::run_paused!(async_part());
 }
 
 async fn async_part() {

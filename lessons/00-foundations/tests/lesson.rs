@@ -510,4 +510,4 @@ fn ex00_6_first_means_first_in_time() {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
-kit::program_tests!("lesson-00", "--workers", "0");
+kit::program_tests!("--workers", "0");

@@ -167,12 +167,12 @@ impl Actor for Ingest {
 
 fn main() {
     let args = Args::parse();
-    kit::watchdog("01", Duration::from_secs(20));
+    kit_run::watchdog!(Duration::from_secs(20));
     // `ingest` panics on purpose; print those panics in two lines, without a backtrace.
-    kit::brief_panics();
+    kit_run::brief_panics();
     // Virtual time: nothing here sleeps, but the paused runtime makes the run
     // single-threaded and repeatable.
-    kit::run_paused("01", run(args.max_restarts));
+    kit_run::run_paused!(run(args.max_restarts));
 }
 
 async fn run(max_restarts: u32) {

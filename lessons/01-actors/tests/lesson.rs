@@ -753,4 +753,4 @@ fn ex01_5_shutdown_does_not_hold_the_registry_lock_while_waiting() {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
-kit::program_tests!("lesson-01", "--max-restarts", "many");
+kit::program_tests!("--max-restarts", "many");

@@ -23,9 +23,9 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    kit::watchdog("02", Duration::from_secs(20));
-    kit::brief_panics();
-    kit::run_paused("02", run(usize::from(args.buffer)));
+    kit_run::watchdog!(Duration::from_secs(20));
+    kit_run::brief_panics();
+    kit_run::run_paused!(run(usize::from(args.buffer)));
 }
 
 async fn run(buffer: usize) {

@@ -406,4 +406,4 @@ fn ex02_5_dropping_the_subscription_stops_the_producer() {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
-kit::program_tests!("lesson-02", "--buffer", "0");
+kit::program_tests!("--buffer", "0");

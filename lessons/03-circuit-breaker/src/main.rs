@@ -21,9 +21,9 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    kit::watchdog("03", Duration::from_secs(20));
-    kit::brief_panics();
-    kit::run_paused("03", run(args.max_requests));
+    kit_run::watchdog!(Duration::from_secs(20));
+    kit_run::brief_panics();
+    kit_run::run_paused!(run(args.max_requests));
 }
 
 /// When the dependency fails: down from 1.0s to 2.5s, and again from 6.0s to 6.3s.

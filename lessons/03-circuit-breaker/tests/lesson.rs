@@ -652,4 +652,4 @@ async fn sleep_until_second(start: Instant, second: u64) {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
-kit::program_tests!("lesson-03", "--max-requests", "none");
+kit::program_tests!("--max-requests", "none");

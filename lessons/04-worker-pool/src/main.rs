@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use kit::HighWater;
+use kit_run::HighWater;
 use lesson_04::async_pool::AsyncPool;
 use lesson_04::pool::Pool;
 use lesson_04::{JobError, JobResult};
@@ -25,8 +25,8 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    kit::watchdog("04", Duration::from_secs(20));
-    kit::brief_panics();
+    kit_run::watchdog!(Duration::from_secs(20));
+    kit_run::brief_panics();
     let workers = usize::from(args.workers);
 
     println!("Lesson 04: a worker pool");
@@ -58,7 +58,7 @@ fn main() {
     );
     println!();
 
-    kit::run_paused("04", tokio_pool());
+    kit_run::run_paused!(tokio_pool());
 }
 
 async fn tokio_pool() {

@@ -641,4 +641,4 @@ fn ex04_4_dropping_the_pool_leaves_no_task_running() {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
-kit::program_tests!("lesson-04", "--workers", "0");
+kit::program_tests!("--workers", "0");

@@ -32,9 +32,9 @@ pub const SCHEDULE: [u64; 18] = [
 
 fn main() {
     let args = Args::parse();
-    kit::watchdog("05", Duration::from_secs(20));
-    kit::brief_panics();
-    kit::run_paused("05", run(args.limit));
+    kit_run::watchdog!(Duration::from_secs(20));
+    kit_run::brief_panics();
+    kit_run::run_paused!(run(args.limit));
 }
 
 async fn run(limit: u32) {

@@ -481,4 +481,4 @@ fn ex05_7_keyed_limits_each_key_and_forgets_idle_ones() {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
-kit::program_tests!("lesson-05", "--limit", "0");
+kit::program_tests!("--limit", "0");

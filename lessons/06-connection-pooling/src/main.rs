@@ -28,8 +28,8 @@ fn yes(ok: bool) -> &'static str {
 
 fn main() {
     let args = Args::parse();
-    kit::watchdog("06", Duration::from_secs(30));
-    kit::brief_panics();
+    kit_run::watchdog!(Duration::from_secs(30));
+    kit_run::brief_panics();
     let max_size = usize::from(args.max_size);
 
     let server = Server::start().expect("cannot start the server on 127.0.0.1");

@@ -482,4 +482,4 @@ fn ex06_4_waiters_are_told_the_pool_closed() {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
-kit::program_tests!("lesson-06", "--max-size", "0");
+kit::program_tests!("--max-size", "0");

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, Once};
 use std::thread;
 use std::time::Duration;
 
-use crate::chapter::{Chapter, ExerciseInfo};
+use kit_chapter::{Chapter, ExerciseInfo};
 
 /// How long a test body may take in real time, unless `KIT_DEADLINE_SECS` says otherwise.
 const REAL_DEADLINE: Duration = Duration::from_secs(5);
@@ -127,7 +127,7 @@ impl Exercise {
     {
         self.run_on_thread(
             move || {
-                let runtime = crate::runtime::paused_runtime();
+                let runtime = kit_run::paused_runtime();
                 let output = runtime.block_on(async move {
                     match tokio::time::timeout(VIRTUAL_DEADLINE, make()).await {
                         Ok(output) => output,
@@ -325,7 +325,7 @@ fn install_panic_hook() {
         let previous = panic::take_hook();
         let standard = std::env::var_os("KIT_BACKTRACE").is_some_and(|v| v != "0");
         panic::set_hook(Box::new(move |info| {
-            let message = crate::runtime::panic_message(info);
+            let message = kit_run::panic_message(info);
             if message == VIRTUAL_TIMEOUT {
                 return; // the harness explains this one itself
             }
@@ -354,7 +354,7 @@ fn install_panic_hook() {
             if standard {
                 previous(info);
             } else {
-                crate::runtime::print_brief(info);
+                kit_run::print_brief(info);
             }
         }));
     });

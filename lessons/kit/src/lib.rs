@@ -9,21 +9,17 @@
 //!   unfinished `todo!("exercise NN.k: …")`, a panic, a deadlock, a busy loop.
 //! - [`Program`]: run the lesson binary under a deadline and hand back what it printed,
 //!   for [`assert_program_snapshot!`].
-//! - [`paused_runtime`], [`settle`] and [`watchdog`]: virtual time, and a deadline for the
-//!   lesson binaries themselves.
+//! - [`paused_runtime`] and [`settle`]: virtual time (from `kit-run`, which the lesson
+//!   programs use on their own).
 //! - [`Gate`] and [`HighWater`]: measure concurrency instead of assuming it.
 
-mod chapter;
 mod deadline;
-mod gate;
 mod program;
-mod runtime;
 
-pub use chapter::{Chapter, ExerciseInfo, Hint};
 pub use deadline::Exercise;
-pub use gate::{Gate, HighWater, HighWaterGuard};
+pub use kit_chapter::{Chapter, ExerciseInfo, Hint};
+pub use kit_run::{Gate, HighWater, HighWaterGuard, brief_panics, paused_runtime, settle};
 pub use program::Program;
-pub use runtime::{brief_panics, paused_runtime, run_paused, settle, watchdog};
 
 /// Re-exported so lessons use the workspace's pinned insta through the kit.
 pub use insta;

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::chapter::Chapter;
+use kit_chapter::Chapter;
 
 /// The program gets this long before the test gives up on it. The program's own
-/// [`crate::watchdog`] normally stops it first, with a clearer message.
+/// `kit_run::watchdog!` normally stops it first, with a clearer message.
 const PROGRAM_DEADLINE: Duration = Duration::from_secs(30);
 
 /// A lesson binary, with arguments, to run under a deadline.
@@ -136,19 +136,19 @@ macro_rules! assert_program_snapshot {
     }};
 }
 
-/// The two program tests every lesson has, for the binary `$bin`:
-/// `program_output_matches_the_reference` (the snapshot) and `program_rejects_a_bad_argument`
-/// (`$flag $bad` must exit with code 2 and name `$flag`).
+/// The two program tests every lesson has, for the lesson's binary (named like its
+/// package, `lesson-NN`): `program_output_matches_the_reference` (the snapshot) and
+/// `program_rejects_a_bad_argument` (`$flag $bad` must exit with code 2 and name `$flag`).
 ///
-/// `kit::program_tests!("lesson-04", "--workers", "0");`
+/// `kit::program_tests!("--workers", "0");`
 #[macro_export]
 macro_rules! program_tests {
-    ($bin:literal, $flag:literal, $bad:literal) => {
+    ($flag:literal, $bad:literal) => {
         #[test]
         fn program_output_matches_the_reference() {
             let lesson = $crate::lesson!();
             let out = lesson
-                .program(env!(concat!("CARGO_BIN_EXE_", $bin)))
+                .program(env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME"))))
                 .stdout();
             $crate::assert_program_snapshot!("program", out);
         }
@@ -157,7 +157,7 @@ macro_rules! program_tests {
         fn program_rejects_a_bad_argument() {
             let lesson = $crate::lesson!();
             let (code, _, stderr) = lesson
-                .program(env!(concat!("CARGO_BIN_EXE_", $bin)))
+                .program(env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME"))))
                 .arg($flag)
                 .arg($bad)
                 .run_raw();

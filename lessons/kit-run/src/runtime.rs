@@ -18,12 +18,13 @@ pub fn paused_runtime() -> tokio::runtime::Runtime {
 }
 
 /// Run a lesson program's async part on a [`paused_runtime`], with a deadline in virtual
-/// time.
+/// time. `package` is the lesson's package name; [`crate::run_paused!`] passes it.
 ///
 /// If every task ends up waiting for something that never comes, the paused clock jumps
 /// to the deadline at once, and the program stops with a message (exit code 124) instead
 /// of waiting for the [`watchdog`].
-pub fn run_paused<F: std::future::Future>(lesson: &str, future: F) -> F::Output {
+pub fn run_paused<F: std::future::Future>(package: &str, future: F) -> F::Output {
+    let lesson = lesson_number(package);
     paused_runtime().block_on(async {
         match tokio::time::timeout(Duration::from_secs(3600), future).await {
             Ok(output) => output,
@@ -40,6 +41,11 @@ pub fn run_paused<F: std::future::Future>(lesson: &str, future: F) -> F::Output 
     })
 }
 
+/// `lesson-06` → `06`: the lesson number, from the package name (anything else as it is).
+pub fn lesson_number(package: &str) -> &str {
+    package.strip_prefix("lesson-").unwrap_or(package)
+}
+
 /// Let every other task on the paused runtime run until it waits on something.
 ///
 /// Implemented as a 1 ms virtual sleep: the paused clock only moves once no task can make
@@ -50,14 +56,15 @@ pub async fn settle() {
 }
 
 /// End this process with a clear message if it is still running after `limit` of real time.
+/// `package` is the lesson's package name; [`crate::watchdog!`] passes it.
 ///
 /// Every lesson program calls this first, so a learner's deadlock or busy loop ends in a
 /// message instead of a terminal that never comes back.
 ///
 /// `KIT_DEADLINE_SECS`, when set (CI's hang check sets it low), replaces `limit` with
 /// twice its value.
-pub fn watchdog(lesson: &str, limit: Duration) {
-    let lesson = lesson.to_string();
+pub fn watchdog(package: &str, limit: Duration) {
+    let lesson = lesson_number(package).to_string();
     let limit = std::env::var("KIT_DEADLINE_SECS")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
@@ -91,7 +98,7 @@ pub fn brief_panics() {
 }
 
 /// A panic's message, whatever its payload type.
-pub(crate) fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
+pub fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
     info.payload()
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -100,7 +107,7 @@ pub(crate) fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
 }
 
 /// Print a panic as the standard hook does, minus the backtrace.
-pub(crate) fn print_brief(info: &std::panic::PanicHookInfo<'_>) {
+pub fn print_brief(info: &std::panic::PanicHookInfo<'_>) {
     let location = info
         .location()
         .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))

@@ -22,23 +22,40 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket, stream::MaybeTlsStream};
 
-/// Pages that must work, and a chapter page to photograph.
-const PAGES: [&str; 9] = [
-    "introduction.html",
-    "00-foundations.html",
-    "01-actors.html",
-    "02-reactive-streams.html",
-    "03-circuit-breaker.html",
-    "04-worker-pool.html",
-    "05-rate-limiting.html",
-    "06-connection-pooling.html",
-    "appendix-go-to-rust.html",
-];
+/// The pages that must work: every page SUMMARY.md links (drafts, `[…]()`, have none).
+pub fn pages(root: &Path) -> Result<Vec<String>, String> {
+    let summary = std::fs::read_to_string(root.join("book/SUMMARY.md"))
+        .map_err(|e| format!("cannot read book/SUMMARY.md: {e}"))?;
+    pages_in(&summary)
+}
+
+fn pages_in(summary: &str) -> Result<Vec<String>, String> {
+    let mut pages = Vec::new();
+    for part in summary.split("](").skip(1) {
+        let Some((target, _)) = part.split_once(')') else {
+            continue;
+        };
+        let target = target.split('#').next().unwrap_or("").trim();
+        if let Some(stem) = target.strip_suffix(".md") {
+            let page = format!("{stem}.html");
+            if !pages.contains(&page) {
+                pages.push(page);
+            }
+        }
+    }
+    if pages.is_empty() {
+        return Err("book/SUMMARY.md links no page".to_string());
+    }
+    Ok(pages)
+}
+
+/// A chapter page to photograph.
 const SCREENSHOT_OF: &str = "01-actors.html";
 /// A word that appears in a chapter (01, "Supervision") and must be found by search.
 const SEARCH_FOR: &str = "supervisor";
 
 pub fn run(root: &Path, chromium: &Path) -> Result<ExitCode, String> {
+    let pages = pages(root)?;
     let out = crate::book::build(root)?;
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
@@ -51,6 +68,7 @@ pub fn run(root: &Path, chromium: &Path) -> Result<ExitCode, String> {
     let result = check_pages(
         &mut browser,
         &base,
+        &pages,
         &root.join("target").join("book-screenshot.png"),
     );
     browser.close();
@@ -60,7 +78,7 @@ pub fn run(root: &Path, chromium: &Path) -> Result<ExitCode, String> {
     if problems.is_empty() {
         println!(
             "browser: {} pages load without console errors; admonitions styled; hints open; search works",
-            PAGES.len()
+            pages.len()
         );
         println!("browser: screenshot in target/book-screenshot.png");
         Ok(ExitCode::SUCCESS)
@@ -76,13 +94,15 @@ pub fn run(root: &Path, chromium: &Path) -> Result<ExitCode, String> {
 fn check_pages(
     browser: &mut Browser,
     base: &str,
+    pages: &[String],
     screenshot: &Path,
 ) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
     browser.call("Runtime.enable", json!({}))?;
     browser.call("Log.enable", json!({}))?;
     browser.call("Page.enable", json!({}))?;
-    for page in PAGES {
+    for page in pages {
+        let page = page.as_str();
         browser.navigate(&format!("{base}/{page}"))?;
         let styled = browser.eval(
             r#"(() => {
@@ -412,6 +432,16 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_come_from_summary_links_not_drafts() {
+        let summary = "# Summary\n\n[Introduction](introduction.md)\n- [0. A](00-a.md)\n- [7. Draft]()\n\n[Appendix](appendix.md#top)\n";
+        assert_eq!(
+            pages_in(summary).unwrap(),
+            ["introduction.html", "00-a.html", "appendix.html"]
+        );
+        assert!(pages_in("# Summary\n- [Draft]()\n").is_err());
+    }
 
     #[test]
     fn base64_round_trip() {

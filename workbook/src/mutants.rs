@@ -21,8 +21,8 @@
 //! Then one or more `--- find` / `--- replace` pairs: the find text must occur exactly
 //! once in the file (in the solution as annotated, `//@` markers and all).
 //!
-//! `verify` builds each mutant in a scratch copy of the lesson (`target/mutants/`, with
-//! its own build directory, so the real lessons' builds are never touched, even by an
+//! `verify` builds each mutant in a scratch copy of the lesson (`target/mutants/ws-NN/`,
+//! with its own build directory `target/mutants/target`, so the real lessons' builds are never touched, even by an
 //! interrupted run), runs the tests it names, and fails when a mutant does not compile,
 //! or when any test it names passes or does not exist.
 
@@ -205,8 +205,10 @@ pub struct Verdict {
 
 /// Build and test every mutant of `lesson` in a scratch workspace under `target/mutants/`.
 pub fn run(root: &Path, lesson: &Lesson, mutants: &[Mutant]) -> Result<Vec<Verdict>, String> {
+    // A workspace per lesson, so two lessons' mutants can be verified at once; one build
+    // directory for all of them, so the registry crates are built once.
     let scratch = root.join("target").join("mutants");
-    let ws = scratch.join("ws");
+    let ws = scratch.join(format!("ws-{}", lesson.number));
     prepare(root, &ws, lesson)?;
     let solution_dir = ws.join("solutions").join(&lesson.slug);
     let mut verdicts = Vec::new();
@@ -306,16 +308,7 @@ fn prepare(root: &Path, ws: &Path, lesson: &Lesson) -> Result<(), String> {
             sync_file(&ws.join(file), &bytes)?;
         }
     }
-    // Only this lesson and the support crates: other lessons' leftovers go.
     let lessons_dir = ws.join("lessons");
-    if let Ok(entries) = fs::read_dir(&lessons_dir) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(|c: char| c.is_ascii_digit()) && name != lesson.slug {
-                let _ = fs::remove_dir_all(e.path());
-            }
-        }
-    }
     for entry in fs::read_dir(root.join("lessons"))
         .map_err(|e| e.to_string())?
         .flatten()

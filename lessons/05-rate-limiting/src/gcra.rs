@@ -39,6 +39,9 @@ impl RateLimiter for Gcra {
     /// `tat = max(stored TAT, now)` (just `now` before the first request). If
     /// `tat > now + tolerance`, the request is too early: refuse until
     /// `tat - tolerance`. Otherwise allow, and store `tat + interval`.
+    ///
+    /// Read, decide and store in one step: two callers must never both decide from the
+    /// same stored TAT.
     fn check_at(&self, now: Instant) -> Result<Instant, NotUntil> {
         let _ = (now, self.interval, self.tolerance, &self.tat);
         todo!("exercise 05.6: Gcra::check_at")

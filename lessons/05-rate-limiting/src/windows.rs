@@ -112,10 +112,13 @@ impl RateLimiter for SlidingWindowCounter {
     /// request stays within `limit` — compute it in whole nanoseconds (`u128`), not in
     /// floating point:
     /// `previous × (window − elapsed) + (current + 1) × window <= limit × window`.
-    /// When refusing, name an instant after `now` before which a retry is certainly
-    /// refused: the moment in this window when the previous window's weight will have
-    /// faded enough, if there is one, else the start of the next window (where the counts
-    /// shift, and a retry may or may not succeed).
+    /// When refusing, name when to retry. Within this window the previous window's
+    /// weight fades, and one more request fits once
+    /// `elapsed >= window − (limit − current − 1) × window / previous` (the division
+    /// rounded down, in whole nanoseconds). If `previous > 0` and that comes before the
+    /// next window, name the window's start plus that: the exact instant. Otherwise name
+    /// the start of the next window, where the counts shift (and a retry may still be
+    /// refused there: a lower bound, not a promise).
     fn check_at(&self, now: Instant) -> Result<Instant, NotUntil> {
         let _ = (now, self.limit, self.window, self.origin, &self.state);
         todo!("exercise 05.5: SlidingWindowCounter::check_at")

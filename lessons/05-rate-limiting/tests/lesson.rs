@@ -133,41 +133,59 @@ fn ex05_1_refills_count_from_the_last_refill_and_stop_at_capacity() {
     });
 }
 
+/// 300 rounds of 8 threads sending 100 requests each, at once, to a fresh limiter that
+/// allows exactly 50 of them; returns the first round's count that is not 50.
+fn allowed_under_contention<L: RateLimiter + 'static>(
+    make: impl Fn() -> L,
+) -> Option<(usize, usize)> {
+    let t0 = Instant::now();
+    // Many rounds: a race between a check and an update is rare in any one of them.
+    for round in 0..300 {
+        let limiter = Arc::new(make());
+        let allowed = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new(Gate::new(8, Duration::from_secs(2)));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (limiter, allowed, gate) = (
+                    Arc::clone(&limiter),
+                    Arc::clone(&allowed),
+                    Arc::clone(&gate),
+                );
+                thread::spawn(move || {
+                    gate.arrive();
+                    for _ in 0..100 {
+                        if limiter.check_at(t0).is_ok() {
+                            allowed.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            if let Err(panic) = t.join() {
+                // A todo! (or an overflow from two threads taking one token) goes on
+                // as this test's own panic, so the harness can name it.
+                std::panic::resume_unwind(panic);
+            }
+        }
+        let allowed = allowed.load(Ordering::SeqCst);
+        if allowed != 50 {
+            return Some((round, allowed));
+        }
+    }
+    None
+}
+
 #[test]
 fn ex05_1_check_and_take_are_one_step_under_contention() {
     exercise("05.1").run(|| {
-        let t0 = Instant::now();
-        // Many rounds: a race between two lock sections is rare in any one of them.
-        for round in 0..300 {
-            let bucket = Arc::new(TokenBucket::new(50, Duration::from_secs(3600)));
-            let allowed = Arc::new(AtomicUsize::new(0));
-            let gate = Arc::new(Gate::new(8, Duration::from_secs(2)));
-            let threads: Vec<_> = (0..8)
-                .map(|_| {
-                    let (bucket, allowed, gate) =
-                        (Arc::clone(&bucket), Arc::clone(&allowed), Arc::clone(&gate));
-                    thread::spawn(move || {
-                        gate.arrive();
-                        for _ in 0..100 {
-                            if bucket.check_at(t0).is_ok() {
-                                allowed.fetch_add(1, Ordering::SeqCst);
-                            }
-                        }
-                    })
-                })
-                .collect();
-            for t in threads {
-                if let Err(panic) = t.join() {
-                    // A todo! (or an overflow from two threads taking one token) goes on
-                    // as this test's own panic, so the harness can name it.
-                    std::panic::resume_unwind(panic);
-                }
-            }
-            assert_eq!(
-                allowed.load(Ordering::SeqCst),
-                50,
-                "round {round}: 800 requests at once from 8 threads against 50 tokens, and exactly \
-                 50 may pass — check and take the token under one lock"
+        if let Some((round, allowed)) =
+            allowed_under_contention(|| TokenBucket::new(50, Duration::from_secs(3600)))
+        {
+            panic!(
+                "round {round}: 800 requests at once from 8 threads against a bucket of 50 \
+                 tokens, and {allowed} passed, not 50 — refill, check and take the token under \
+                 one lock"
             );
         }
     });
@@ -246,7 +264,8 @@ fn ex05_4_sliding_log_on_the_schedule() {
             &SlidingLog::new(4, SECOND),
             t0,
             "ok ok ok ok no ok no no no no no ok no ok ok ok no ok",
-            "at most 4 in any 1s, exactly",
+            "at most 4 in any 1s, exactly (an entry stops counting when it is exactly 1s old: \
+             at 1700ms the request of 700ms no longer counts)",
         );
     });
 }
@@ -257,15 +276,33 @@ fn ex05_4_an_entry_counts_for_exactly_one_window() {
         let t0 = Instant::now();
         let log = SlidingLog::new(1, SECOND);
         assert!(log.check_at(t0).is_ok());
-        assert_eq!(
-            in_ms(log.check_at(t0 + ms(999)), t0),
-            Err(1000),
-            "999ms later the first request still counts; it stops counting at exactly 1s"
-        );
-        assert!(
-            log.check_at(t0 + SECOND).is_ok(),
-            "1s later it no longer counts"
-        );
+        let just_before = t0 + SECOND - Duration::from_nanos(1);
+        match log.check_at(just_before) {
+            Err(NotUntil(retry)) => assert!(
+                retry == t0 + SECOND,
+                "1ns before 1s the request of 0ms still counts, and the refusal named {} as the \
+                 retry instant: it stops counting at exactly 0ms + window = 1000ms, so name that",
+                show(retry, t0)
+            ),
+            Ok(_) => panic!(
+                "1ns before 1s the request of 0ms still counts, but a second request was \
+                 allowed: an entry counts while it is less than `window` old — forget only \
+                 entries with t + window <= now"
+            ),
+        }
+        if let Err(NotUntil(retry)) = log.check_at(t0 + SECOND) {
+            panic!(
+                "at 1000ms the request of 0ms is exactly 1s old and no longer counts, but the \
+                 request was refused and told to retry at {}. Forget the entries with \
+                 t + window <= now: comparing with `<` keeps an entry one instant too long{}",
+                show(retry, t0),
+                if retry <= t0 + SECOND {
+                    " (which is why the refusal names an instant that has already come)"
+                } else {
+                    ""
+                }
+            );
+        }
     });
 }
 
@@ -282,26 +319,110 @@ fn ex05_5_sliding_window_counter_on_the_schedule() {
     });
 }
 
+/// The instant a refusal names, as ms (and ns) since `t0`, for a failure message.
+fn show(at: Instant, t0: Instant) -> String {
+    let nanos = at.duration_since(t0).as_nanos();
+    format!("{}ms ({nanos}ns)", nanos / 1_000_000)
+}
+
+/// Refused at `now` with a retry instant of exactly `want`; 1ns before it still refused;
+/// at it, allowed.
+fn assert_retry_exactly(
+    counter: &SlidingWindowCounter,
+    t0: Instant,
+    now: Instant,
+    want: Instant,
+    why: &str,
+) {
+    let retry = match counter.check_at(now) {
+        Err(NotUntil(retry)) => retry,
+        Ok(_) => panic!(
+            "at {} the request was allowed, but the estimate is over the limit: {why}",
+            show(now, t0)
+        ),
+    };
+    assert!(
+        retry == want,
+        "at {} the refusal named {} as the retry instant; the first instant at which a retry \
+         succeeds is {}: {why}. Within a window the estimate falls as the previous window's \
+         weight fades, so the retry instant is this window's start + (window - \
+         floor((limit - current - 1) x window / previous)), in whole nanoseconds; only when \
+         that is not before the next window's start is the next window's start the answer",
+        show(now, t0),
+        show(retry, t0),
+        show(want, t0),
+    );
+    let just_before = want - Duration::from_nanos(1);
+    assert!(
+        counter.check_at(just_before).is_err(),
+        "1ns before the retry instant ({}) the estimate is still over the limit, but the \
+         request was allowed: compare previous x (window - elapsed) + (current + 1) x window \
+         <= limit x window in whole nanoseconds",
+        show(just_before, t0)
+    );
+    assert!(
+        counter.check_at(want).is_ok(),
+        "at the retry instant ({}) the request was refused, but the estimate is exactly within \
+         the limit there: a request that NotUntil named must pass at that instant",
+        show(want, t0)
+    );
+}
+
 #[test]
-fn ex05_5_a_refusal_names_a_later_instant() {
+fn ex05_5_a_refusal_names_the_exact_retry_instant() {
     exercise("05.5").run(|| {
         let t0 = Instant::now();
         let counter = SlidingWindowCounter::new(2, SECOND, t0);
         for _ in 0..2 {
-            assert!(counter.check_at(t0 + ms(900)).is_ok());
+            assert!(counter.check_at(t0 + ms(900)).is_ok(), "2 of 2 at 900ms");
         }
-        for at in [950, 1000, 1200] {
-            let now = t0 + ms(at);
-            match counter.check_at(now) {
-                Err(NotUntil(retry)) => {
-                    assert!(retry > now, "a retry instant must be in the future")
-                }
-                Ok(_) => panic!("at {at}ms the previous window's 2 requests still weigh too much"),
-            }
+        assert_retry_exactly(
+            &counter,
+            t0,
+            t0 + ms(1200),
+            t0 + ms(1500),
+            "2 x (1000 - elapsed) / 1000 + 0 + 1 <= 2 first holds 500ms into the window",
+        );
+
+        // Three requests in the first window weigh 3 x (1s - elapsed) / 1s; with a limit of 3
+        // the next one fits once that is at most 2, at elapsed = 1s - floor(2s / 3) =
+        // 333,333,334ns. Floating point and rounding to milliseconds both miss it.
+        let counter = SlidingWindowCounter::new(3, SECOND, t0);
+        for _ in 0..3 {
+            assert!(counter.check_at(t0 + ms(500)).is_ok(), "3 of 3 at 500ms");
+        }
+        assert_retry_exactly(
+            &counter,
+            t0,
+            t0 + ms(1100),
+            t0 + SECOND + Duration::from_nanos(333_333_334),
+            "3 x (1s - elapsed) / 1s + 0 + 1 <= 3 first holds 333,333,334ns into the window",
+        );
+    });
+}
+
+#[test]
+fn ex05_5_a_refusal_at_the_end_of_a_window_names_the_next_one_or_later() {
+    exercise("05.5").run(|| {
+        let t0 = Instant::now();
+        let counter = SlidingWindowCounter::new(2, SECOND, t0);
+        for _ in 0..2 {
+            assert!(counter.check_at(t0 + ms(900)).is_ok(), "2 of 2 at 900ms");
+        }
+        let now = t0 + ms(950);
+        match counter.check_at(now) {
+            Err(NotUntil(retry)) => assert!(
+                retry >= t0 + SECOND && retry <= t0 + ms(1500),
+                "at 950ms the window is full and nothing in it will fade: the earliest retry \
+                 could be the next window's start (1000ms) — where the counts shift — and the \
+                 first success is at 1500ms, but the refusal named {}",
+                show(retry, t0)
+            ),
+            Ok(_) => panic!("at 950ms the window already has its 2 requests"),
         }
         assert!(
             counter.check_at(t0 + ms(1500)).is_ok(),
-            "at 1.5s the estimate is 2 x 0.5 = 1"
+            "at 1.5s the estimate is 2 x 0.5 + 0 = 1, so one more fits"
         );
     });
 }
@@ -310,17 +431,32 @@ fn ex05_5_a_refusal_names_a_later_instant() {
 fn ex05_5_the_estimate_is_exact_at_the_edge() {
     exercise("05.5").run(|| {
         let t0 = Instant::now();
-        let counter = SlidingWindowCounter::new(10, ms(300), t0);
-        for _ in 0..10 {
+        let counter = SlidingWindowCounter::new(15, ms(900), t0);
+        for _ in 0..15 {
             counter
                 .check_at(t0 + ms(100))
-                .expect("10 of 10 in the first window");
+                .expect("15 of 15 in the first window");
+        }
+        for _ in 0..4 {
+            counter.check_at(t0 + ms(1150)).expect(
+                "250ms into the second window the estimate is 15 x 650/900 + current + 1, within \
+                 15 for the first 4 requests",
+            );
         }
         assert!(
-            counter.check_at(t0 + ms(330)).is_ok(),
-            "30ms into the next window the estimate is 10 x 270/300 + 1 = 10 exactly, within the \
-             limit of 10. Computed in floating point it can come out as 10.000000000000002: \
-             compare integers (nanoseconds, u128)"
+            counter
+                .check_at(t0 + ms(1200) - Duration::from_nanos(1))
+                .is_err(),
+            "1ns before 300ms into the second window the estimate is just over 15 x 600/900 + 4 + \
+             1 = 15, over the limit of 15, but the request was allowed"
+        );
+        assert!(
+            counter.check_at(t0 + ms(1200)).is_ok(),
+            "300ms into the second window the estimate is 15 x 600/900 + 4 + 1 = 15 exactly, \
+             within the limit of 15, but the request was refused. In floating point, \
+             15 x (1 - 300/900) + 5 comes out as 15.000000000000002: compare integers instead, \
+             previous x (window - elapsed) + (current + 1) x window <= limit x window, in \
+             nanoseconds as u128"
         );
     });
 }
@@ -357,6 +493,22 @@ fn ex05_6_a_refusal_names_the_exact_retry_instant() {
             gcra.check_at(t0 + ms(500)).is_ok(),
             "a request that NotUntil named passes then"
         );
+    });
+}
+
+#[test]
+fn ex05_6_check_and_update_are_one_step_under_contention() {
+    exercise("05.6").run(|| {
+        if let Some((round, allowed)) =
+            allowed_under_contention(|| Gcra::new(1, Duration::from_secs(3600), 50))
+        {
+            panic!(
+                "round {round}: 800 requests at once from 8 threads against a GCRA with a burst \
+                 of 50, and {allowed} passed, not 50 — read the TAT, decide and store the new \
+                 TAT in one step: under one lock, or (lock-free) with a compare-exchange that \
+                 fails and decides again when another thread stored first"
+            );
+        }
     });
 }
 
@@ -447,7 +599,7 @@ fn ex05_7_a_cancelled_acquire_costs_nothing() {
 }
 
 #[test]
-fn ex05_7_keyed_limits_each_key_and_forgets_idle_ones() {
+fn ex05_7_keyed_limits_each_key() {
     exercise("05.7").run(|| {
         let t0 = Instant::now();
         let keyed: Keyed<String, TokenBucket> =
@@ -456,24 +608,76 @@ fn ex05_7_keyed_limits_each_key_and_forgets_idle_ones() {
         assert!(ask("ann", 0) && ask("ann", 0), "ann has 2");
         assert!(!ask("ann", 0), "ann's third is refused");
         assert!(ask("bob", 0), "bob has a bucket of his own");
-        assert_eq!(keyed.len(), 2);
+        assert_eq!(keyed.len(), 2, "two keys asked, two remembered");
+        assert!(!ask("ann", 500), "ann's bucket is still empty at 500ms");
+        assert!(ask("ann", 1000), "ann's bucket refills at 1000ms");
+    });
+}
+
+#[test]
+fn ex05_7_keyed_forgets_keys_idle_for_idle_or_longer() {
+    exercise("05.7").run(|| {
+        let t0 = Instant::now();
+        let keyed: Keyed<String, TokenBucket> =
+            Keyed::new(Duration::from_secs(60), |_| TokenBucket::new(2, SECOND));
+        let ask = |key: &str, at: u64| keyed.check_at(&key.to_string(), t0 + ms(at)).is_ok();
+        assert!(ask("ann", 0) && ask("ann", 0) && ask("bob", 0));
         for user in 0..1000 {
             keyed
                 .check_at(&format!("user-{user}"), t0 + ms(1000))
                 .expect("a new key");
         }
-        assert_eq!(keyed.len(), 1002);
-        assert!(ask("carol", 61_000));
-        let remembered = keyed.len();
-        assert_eq!(
-            remembered, 1,
-            "61s later every key but carol's has been idle for 60s or more and should be \
-             forgotten, but {remembered} keys are remembered: a map that only grows is a memory \
-             leak with one entry per client"
+        // Each probe is a new key, so a sweep on every call and a sweep on every new key
+        // are both seen. (ms, key, how many keys should be remembered after the call, why)
+        let probes = [
+            (59_999, "carol", 1003, "nothing has been idle for 60s yet"),
+            (
+                60_000,
+                "dave",
+                1002,
+                "ann and bob, last used at 0ms, have been idle for exactly 60s",
+            ),
+            (
+                61_000,
+                "erin",
+                3,
+                "the 1000 users, last used at 1000ms, have been idle for exactly 60s",
+            ),
+        ];
+        let mut seen = Vec::new();
+        for (at, key, _, _) in probes {
+            assert!(ask(key, at), "{key} is new at {at}ms and has a full bucket");
+            seen.push(keyed.len());
+        }
+        let mut table = String::from("  after the request of   remembered  want\n");
+        for ((at, key, want, why), got) in probes.iter().zip(&seen) {
+            let mark = if got == want { "" } else { "   <--" };
+            table.push_str(&format!(
+                "  {key:>5} at {at:>6}ms   {got:>10}  {want:>4}{mark}   ({why})\n"
+            ));
+        }
+        let wanted: Vec<usize> = probes.iter().map(|p| p.2).collect();
+        let cause = if seen == wanted {
+            ""
+        } else if seen[0] < 1003 {
+            "Keys were forgotten before they had been idle for 60s: keep a key while \
+             last_used + idle > now."
+        } else if seen.windows(2).all(|w| w[1] > w[0]) {
+            "No key was ever forgotten: the map only grows, a memory leak with one entry per \
+             client. Each call should first forget the keys idle for `idle` or longer."
+        } else if seen[1] == 1004 && seen[2] < 1005 {
+            "Keys were forgotten, but one instant late: a key idle for exactly `idle` must go \
+             too. Keep a key while last_used + idle > now (not >=)."
+        } else {
+            "Keys idle for `idle` or longer must be forgotten on each call, and only those."
+        };
+        assert!(
+            seen == wanted,
+            "a keyed limiter with idle = 60s remembered the wrong keys:\n{table}{cause}"
         );
         assert!(
             ask("ann", 61_000) && ask("ann", 61_000),
-            "a forgotten key starts afresh"
+            "a forgotten key starts afresh, with a full bucket of 2"
         );
     });
 }

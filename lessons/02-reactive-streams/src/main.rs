@@ -1,4 +1,4 @@
-//! Lesson 02's program: the Go seed's stream example, and backpressure you can watch.
+//! Lesson 02's program: the stream example of the Go original, and backpressure you can watch.
 //!
 //! Everything runs on a paused clock: every `t=` is virtual and exact, so the trace is
 //! the same on every run.
@@ -32,7 +32,7 @@ async fn run(buffer: usize) {
     println!("Lesson 02: reactive streams");
     println!();
 
-    // The seed's example, operator by operator.
+    // The Go original's example, operator by operator.
     println!("1..=10 -> map(x2) -> filter(> 10) -> sum");
     let doubled: Vec<i64> = stream::iter(1..=10i64).mapped(|x| x * 2).collect().await;
     println!("  after map:    {}", join(&doubled));

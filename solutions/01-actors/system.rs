@@ -283,7 +283,10 @@ impl System {
     //@ solution
     //@ skeleton
     // ///
-    // /// - From now on `spawn` refuses.
+    // /// - From now on `spawn` refuses with [`SpawnError::ShuttingDown`]: mark the system
+    // ///   before you stop the first actor. That includes a child an actor tries to start
+    // ///   while it drains its mailbox during this shutdown, which would otherwise still be
+    // ///   running after `shutdown` returns.
     // /// - Stop the actors one at a time, in the **reverse** of the order they were
     // ///   started: cancel one's stop token, wait until its task has drained its mailbox
     // ///   and ended, then go on to the next.
@@ -298,6 +301,9 @@ impl System {
         // current-thread runtime, block us too).
         let stopping: Vec<(CancellationToken, Option<JoinHandle<Exit>>)> = {
             let mut registry = self.lock();
+            // Refuse new actors before stopping any, in the same critical section that
+            // takes the list: an actor draining its mailbox may try to start a child, and
+            // a child started now would not be on the list, so nobody would stop it.
             registry.shutting_down = true;
             registry
                 .entries

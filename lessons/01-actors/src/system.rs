@@ -198,7 +198,10 @@ impl System {
 
     /// Stop every actor without losing a message, and return the final metrics.
     ///
-    /// - From now on `spawn` refuses.
+    /// - From now on `spawn` refuses with [`SpawnError::ShuttingDown`]: mark the system
+    ///   before you stop the first actor. That includes a child an actor tries to start
+    ///   while it drains its mailbox during this shutdown, which would otherwise still be
+    ///   running after `shutdown` returns.
     /// - Stop the actors one at a time, in the **reverse** of the order they were
     ///   started: cancel one's stop token, wait until its task has drained its mailbox
     ///   and ended, then go on to the next.

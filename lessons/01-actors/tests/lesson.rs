@@ -708,6 +708,61 @@ fn ex01_5_after_shutdown_nothing_gets_in() {
         });
 }
 
+/// Tries to start a child for every message it handles, and keeps what `spawn` answered.
+struct Starter {
+    system: System,
+    answers: Arc<Mutex<Vec<Result<(), SpawnError>>>>,
+}
+
+impl Actor for Starter {
+    type Msg = ();
+    async fn handle(&mut self, (): ()) {
+        let name = format!("child-{}", self.answers.lock().unwrap().len() + 1);
+        let answer = self
+            .system
+            .spawn(&name, 4, restarts(0), Counter::default)
+            .map(|_| ());
+        self.answers.lock().unwrap().push(answer);
+    }
+}
+
+#[test]
+fn ex01_5_an_actor_draining_during_shutdown_cannot_start_a_child() {
+    exercise("01.5").hangs_if(DRAIN_NEVER_ENDS).run_async(|| async {
+        let system = System::new();
+        let answers = Arc::new(Mutex::new(Vec::new()));
+        let (handle, kept) = (system.clone(), Arc::clone(&answers));
+        let starter = system
+            .spawn("starter", 4, restarts(0), move || Starter {
+                system: handle.clone(),
+                answers: Arc::clone(&kept),
+            })
+            .expect("fresh");
+        // Queued without yielding: the starter handles it only once shutdown has begun,
+        // while it drains its mailbox.
+        assert_eq!(starter.tell(()).now_or_never(), Some(Ok(())));
+
+        let metrics = system.shutdown().await;
+        assert_eq!(
+            *answers.lock().unwrap(),
+            vec![Err(SpawnError::ShuttingDown)],
+            "while `shutdown` drained it, an actor asked `spawn` for a child and was not refused: \
+             that child is not among the actors `shutdown` stops, so it runs on after `shutdown` \
+             returns — mark the system as shutting down before you stop the first actor"
+        );
+        let statuses: Vec<_> = metrics
+            .actors
+            .iter()
+            .map(|m| (m.name.as_str(), m.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            vec![("starter", Status::Stopped)],
+            "after `shutdown` returns, every actor has stopped and no new one was started"
+        );
+    });
+}
+
 /// Reads the system's metrics for every message it handles.
 struct Monitor {
     system: System,

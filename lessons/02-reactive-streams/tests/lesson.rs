@@ -318,11 +318,13 @@ fn ex02_5_an_error_ends_the_stream() {
                     Ok(n)
                 })
             };
-            let got: Vec<Result<u64, String>> = publish(8, source).collect().await;
+            // `take` bounds the test if the stream does not end after the error.
+            let got: Vec<Result<u64, String>> = publish(8, source).take(10).collect().await;
             assert_eq!(
                 got,
                 vec![Ok(1), Ok(2), Err("sensor offline".to_string())],
-                "the error reaches the subscriber, and the stream ends after it"
+                "the error reaches the subscriber, and the stream ends after it: the producer \
+                 sends the error, then stops"
             );
             settle().await;
             assert_eq!(
@@ -336,28 +338,35 @@ fn ex02_5_an_error_ends_the_stream() {
 #[test]
 fn ex02_5_a_slow_subscriber_holds_the_producer_back() {
     exercise("02.5").hangs_if(PRODUCER_NEVER_WAITS).run_async(|| async {
-        let made = Arc::new(AtomicU64::new(0));
-        let mut items = publish(4, counting_source(&made));
-        let mut most_ahead = 0;
-        for consumed in 1..=25u64 {
-            let item = items.next().await.expect("an endless source");
-            assert_eq!(item, Ok(consumed), "items in order");
-            // A slow subscriber: 10ms per item. Meanwhile the producer runs ahead — by
-            // how much?
-            sleep(ms(10)).await;
-            let ahead = made.load(Ordering::SeqCst) - consumed;
-            most_ahead = most_ahead.max(ahead);
+        // A buffer of 1 is where an extra item in the producer's hands shows most: it
+        // doubles what is outstanding.
+        for buffer in [1u64, 2, 3, 4, 7] {
+            let made = Arc::new(AtomicU64::new(0));
+            let mut items = publish(buffer as usize, counting_source(&made));
+            let mut ahead_each_time = Vec::new();
+            for consumed in 1..=20u64 {
+                let item = items.next().await.expect("an endless source");
+                assert_eq!(item, Ok(consumed), "items in order (buffer of {buffer})");
+                // A slow subscriber: 10ms per item. Meanwhile the producer runs ahead —
+                // by how much?
+                sleep(ms(10)).await;
+                ahead_each_time.push(made.load(Ordering::SeqCst) - consumed);
+            }
+            let most_ahead = ahead_each_time.iter().copied().max().unwrap_or(0);
+            assert!(
+                most_ahead <= buffer,
+                "with a buffer of {buffer}, {most_ahead} items were made that the subscriber had \
+                 not taken: the channel's capacity must be `buffer`, and the producer must wait \
+                 for room (`reserve().await`) before it asks the source for an item — an item \
+                 made first and then held in `send(item).await` is one too many"
+            );
+            assert!(
+                ahead_each_time.iter().all(|&ahead| ahead == buffer),
+                "with a buffer of {buffer}, the items made but not yet taken, after each item the \
+                 slow subscriber took, were {ahead_each_time:?}: the producer should keep the \
+                 buffer full, exactly {buffer} ahead, while the subscriber is slow"
+            );
         }
-        assert!(
-            most_ahead <= 4,
-            "{most_ahead} items were made that the subscriber had not taken, with a buffer of 4: \
-             the channel's capacity must be `buffer`, and the producer must wait for room \
-             (`reserve().await`) before it asks the source for an item"
-        );
-        assert_eq!(
-            most_ahead, 4,
-            "the producer should fill the buffer of 4 while the subscriber is slow"
-        );
     });
 }
 

@@ -363,6 +363,19 @@ fn ex03_3_results_from_an_older_generation_are_ignored() {
             "a late success from the closed generation moves nothing"
         );
         assert_eq!(m.counts(), Counts::default());
+
+        // And a slow failure from before the breaker opened, arriving while it is half-open.
+        let mut m = Machine::new(Settings::new("db").timeout(secs(30)), t0);
+        let slow = m.before_request(t0).expect("closed");
+        m.set_state(Open, t0 + secs(1));
+        assert_eq!(m.state(t0 + secs(32)), HalfOpen);
+        m.after_request(slow, false, t0 + secs(33));
+        assert_eq!(
+            m.state(t0 + secs(33)),
+            HalfOpen,
+            "a slow failure from the closed generation, arriving during half-open, must not \
+             reopen the breaker: it says nothing about the dependency since it recovered"
+        );
     });
 }
 
@@ -641,6 +654,61 @@ fn ex03_4_a_scripted_outage_in_virtual_time() {
              4.2s; the timeout ends at 34.2s, but nobody looks until the call at 35s, which becomes \
              the trial — and fails at 35.2s (the dependency is down until 40s); the next trial is \
              the call at 66s (after 65.2s), and it succeeds"
+        );
+    });
+}
+
+#[test]
+fn ex03_4_a_result_is_judged_when_the_call_finishes() {
+    exercise("03.4").run_async(|| async {
+        // A slow call fails: the breaker opens when the failure is *reported*, at 10s, so
+        // its 30s open period runs until 40s — not until 30s, as it would if the failure
+        // were dated when the call started.
+        let start = Instant::now();
+        let (cb, log) = breaker(1, 1, secs(30));
+        let r: Result<(), BreakerError<&str>> = cb
+            .call(|| async {
+                sleep(secs(10)).await;
+                Err("upstream timeout")
+            })
+            .await;
+        assert_eq!(r, Err(BreakerError::Inner("upstream timeout")));
+        tokio::time::sleep_until(start + secs(40)).await;
+        assert_eq!(
+            cb.state(),
+            Open,
+            "a call started at 0s and failed at 10s, which opened the breaker: with a 30s timeout \
+             it is open until 40s, and it was not at 40s. Was the result reported with an instant \
+             read before the call's `.await`? Read `Instant::now()` again once the call has finished"
+        );
+        sleep(ms(1)).await;
+        assert_eq!(cb.state(), HalfOpen, "just after 40s the breaker is half-open");
+        assert_eq!(changes(&log), vec![(Closed, Open), (Open, HalfOpen)]);
+
+        // A closed breaker clears its counts every 10s. A call that starts at 9s and fails
+        // at 11s belongs to the generation that ended at 10s: its failure is ignored.
+        let start = Instant::now();
+        let (settings, log) = logged(
+            Settings::new("dependency")
+                .interval(secs(10))
+                .ready_to_trip(|c| c.consecutive_failures >= 1),
+        );
+        let cb = CircuitBreaker::new(settings);
+        tokio::time::sleep_until(start + secs(9)).await;
+        let r: Result<(), BreakerError<&str>> = cb
+            .call(|| async {
+                sleep(secs(2)).await;
+                Err("upstream timeout")
+            })
+            .await;
+        assert_eq!(r, Err(BreakerError::Inner("upstream timeout")));
+        assert_eq!(
+            (cb.state(), changes(&log)),
+            (Closed, vec![]),
+            "a call started at 9s and failed at 11s, after the interval cleared the counts at \
+             10s: its failure belongs to a generation that is over, and must not trip the \
+             breaker. Report with the time the call finished (`Instant::now()` after the \
+             `.await`), so the machine sees the new generation first"
         );
     });
 }

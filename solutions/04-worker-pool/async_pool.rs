@@ -154,17 +154,24 @@ impl<T: Send + 'static> AsyncPool<T> {
         //@ end
     }
 
-    /// Stop taking jobs; drop the queued jobs unrun, at once, even while every worker is
-    /// busy (take the queue's lock, `close` the receiver and `try_recv` what is left);
-    /// let running jobs finish; wait for every worker task to end; report.
+    /// Stop taking jobs, and discard the queued ones — drop them unrun, at once, whatever
+    /// the workers are doing: busy with long jobs, or idle, waiting for the next. Let the
+    /// jobs already running finish, wait for every worker task to end, and report how many
+    /// were discarded, with the results nobody has taken, sorted by id.
     pub async fn shutdown_now(mut self) -> Shutdown<T> {
         //@ solution
+        // Close the queue first: only then can we be sure to get its lock. A worker holds
+        // the lock not just while it takes a job but for as long as it waits for one: an
+        // idle worker sits in `recv().await` with the lock held, and that wait ends only
+        // when a job arrives or the queue is closed. Taking the lock with the queue still
+        // open would wait for a worker that is waiting for us. Closed, the queue wakes it
+        // with `None`; it lets go of the lock and ends.
         self.jobs = None;
-        // Empty the queue ourselves, now, rather than leaving the queued jobs for workers
-        // to find: a queued job may own things (a buffer, a connection) that should be
-        // released at once, not when some worker is done with a long job. The lock is
-        // free unless a worker is taking a job this very moment — workers hold it only
-        // for that — and then that job runs, and is not counted.
+        // Then empty the queue ourselves, now, rather than leaving the queued jobs for
+        // workers to find: a queued job may own things (a buffer, a connection) that
+        // should be released at once, not when some worker is done with a long job. A
+        // worker busy with a job holds no lock. One that is taking a job as we arrive
+        // gets it first; that job runs, and is not counted.
         let discarded = {
             let mut queue = self.queue.lock().await;
             queue.close();

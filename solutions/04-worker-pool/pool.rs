@@ -200,8 +200,12 @@ impl<T> Pool<T> {
         // before dropping the sender would wait forever.)
         self.jobs = None;
         for worker in self.workers.drain(..) {
-            // A worker only panics if something outside a job does; pass it on.
-            if let Err(panic) = worker.join() {
+            // A worker only panics if something outside a job does; pass it on — unless
+            // the pool is being dropped because of another panic: a second panic while
+            // one unwinds aborts the process.
+            if let Err(panic) = worker.join()
+                && !thread::panicking()
+            {
                 panic::resume_unwind(panic);
             }
         }

@@ -68,9 +68,10 @@ impl<T: Send + 'static> AsyncPool<T> {
         todo!("exercise 04.4: AsyncPool::close")
     }
 
-    /// Stop taking jobs; drop the queued jobs unrun, at once, even while every worker is
-    /// busy (take the queue's lock, `close` the receiver and `try_recv` what is left);
-    /// let running jobs finish; wait for every worker task to end; report.
+    /// Stop taking jobs, and discard the queued ones — drop them unrun, at once, whatever
+    /// the workers are doing: busy with long jobs, or idle, waiting for the next. Let the
+    /// jobs already running finish, wait for every worker task to end, and report how many
+    /// were discarded, with the results nobody has taken, sorted by id.
     pub async fn shutdown_now(mut self) -> Shutdown<T> {
         let _ = (&mut self.workers, &self.queue);
         todo!("exercise 04.4: AsyncPool::shutdown_now")

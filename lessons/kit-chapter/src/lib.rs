@@ -1,10 +1,29 @@
-//! What the kit knows of a chapter: its title, and the heading of each exercise.
+//! What the harness and the runner share: what they read of a chapter, where the book is
+//! served, and the [`report`] the harness hands the runner.
 //!
 //! The chapter is the one source of exercise titles and sections: the failure messages
 //! read them from `book/NN-slug.md`, so they cannot drift apart from the book.
 
+pub mod report;
+
 use std::fs;
 use std::path::{Path, PathBuf};
+
+/// Where `cargo workbook book` serves the book unless told another port.
+pub const DEFAULT_BOOK_URL: &str = "http://127.0.0.1:3000";
+
+/// The file, below the workspace root, in which `cargo workbook book` records its address.
+pub const BOOK_URL_FILE: &str = ".workbook/book-url";
+
+/// The address the book was last served at (`cargo workbook book --port` records it), or
+/// the default one.
+pub fn book_url(root: &Path) -> String {
+    fs::read_to_string(root.join(BOOK_URL_FILE))
+        .ok()
+        .map(|s| s.trim().trim_end_matches('/').to_string())
+        .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
+        .unwrap_or_else(|| DEFAULT_BOOK_URL.to_string())
+}
 
 /// A chapter of the book, as far as test messages need it.
 #[derive(Clone, Debug)]
@@ -17,6 +36,8 @@ pub struct Chapter {
     pub number: u32,
     /// Every `## Exercise NN.k: …` heading, in book order.
     pub exercises: Vec<ExerciseInfo>,
+    /// Where the book is served, e.g. `http://127.0.0.1:3000` (see [`book_url`]).
+    pub book_url: String,
 }
 
 /// One exercise heading in a chapter.
@@ -57,7 +78,9 @@ impl Chapter {
             .unwrap_or(&path)
             .to_string_lossy()
             .replace('\\', "/");
-        Ok(Chapter::parse(&file, number, &text))
+        let mut chapter = Chapter::parse(&file, number, &text);
+        chapter.book_url = book_url(root);
+        Ok(chapter)
     }
 
     /// Parse a chapter's markdown.
@@ -74,6 +97,7 @@ impl Chapter {
             title,
             number: number.parse().unwrap_or(0),
             exercises,
+            book_url: DEFAULT_BOOK_URL.to_string(),
         }
     }
 
@@ -93,7 +117,7 @@ impl Chapter {
         format!(
             "read: chapter {n}, \"{title}\", section \"Exercise {id}: {section}\"\n      \
              {file}#{anchor}\n      \
-             (in the browser: run `cargo workbook book`, then open http://127.0.0.1:3000/{page}#{anchor})",
+             (in the browser: run `cargo workbook book`, then open {url}/{page}#{anchor})",
             n = self.number,
             title = self.title,
             id = ex.id,
@@ -101,6 +125,7 @@ impl Chapter {
             file = self.file,
             anchor = ex.anchor,
             page = self.html_page(),
+            url = self.book_url,
         )
     }
 }

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, Once};
 use std::thread;
 use std::time::Duration;
 
+use kit_chapter::report::{Kind, Record};
 use kit_chapter::{Chapter, ExerciseInfo};
 
 /// How long a test body may take in real time, unless `KIT_DEADLINE_SECS` says otherwise.
@@ -145,69 +146,121 @@ impl Exercise {
     #[track_caller]
     fn fail_after_panic(&self, thread_name: &str, payload: Box<dyn Any + Send>) -> ! {
         let message = payload_text(payload.as_ref());
-        if let Some(text) = self.not_done_message(Some(&message), thread_name) {
-            panic!("{text}");
+        if let Some(not_done) = self.not_done(Some(&message), thread_name) {
+            self.fail_not_done(not_done);
         }
+        let where_ = self.chapter.where_to_read(&self.info);
         if message == VIRTUAL_TIMEOUT {
-            panic!(
+            let text = format!(
                 "exercise {id} timed out: every task was waiting and nothing could wake any of them \
                  (the paused clock ran {hours} hour ahead in virtual time — no real time passed — \
                  and the test still had not finished).\n\
-                 Likely causes:\n{causes}  - a deadlock: a task waits on a channel, lock or reply that only it (or another waiting task) could provide\n\
-                 {where_}",
+                 Likely causes:\n{causes}  - a deadlock: a task waits on a channel, lock or reply that only it (or another waiting task) could provide",
                 id = self.info.id,
                 hours = VIRTUAL_DEADLINE.as_secs() / 3600,
                 causes = self.causes_list(),
-                where_ = self.chapter.where_to_read(&self.info),
             );
+            self.report(Kind::Timeout, None, &text);
+            panic!("{text}\n{where_}");
         }
+        let last = last_panic(thread_name);
+        let at = last.as_ref().map(|p| p.location.clone());
+        if let Some(p) = last.as_ref().filter(|p| p.planned && p.message == message) {
+            // The test's own planned panic ended the body: the code under test let it through.
+            let text = format!(
+                "exercise {id} failed: the test's planned panic ({what}) was not caught — it \
+                 ended the test instead of being handled by the code under test",
+                id = self.info.id,
+                what = p.message,
+            );
+            self.report(Kind::Panic, at.as_deref(), &text);
+            panic!("{text}.\n{where_}");
+        }
+        // A panic in the test file is one of the test's checks; anywhere else, the code
+        // under test panicked.
+        let kind = if at.as_deref().is_some_and(in_test_file) {
+            Kind::Assertion
+        } else {
+            Kind::Panic
+        };
+        self.report(kind, at.as_deref(), &message);
         // The panic hook has already printed the message and where it came from, just
         // above; say which exercise it belongs to without printing it all again.
-        let at = last_panic_location(thread_name)
-            .map(|l| format!(" ({l})"))
-            .unwrap_or_default();
+        let at = at.map(|l| format!(" ({l})")).unwrap_or_default();
         panic!(
             "exercise {id} failed: the panic above says what went wrong{at}.\n{where_}",
             id = self.info.id,
-            where_ = self.chapter.where_to_read(&self.info),
         );
     }
 
     #[track_caller]
     fn fail_after_timeout(&self, thread_name: &str, is_async: bool) -> ! {
-        if let Some(text) = self.not_done_message(None, thread_name) {
-            panic!("{text}");
+        if let Some(not_done) = self.not_done(None, thread_name) {
+            self.fail_not_done(not_done);
         }
         let general = if is_async {
             "  - a busy loop: async code that never reaches an `.await`, or a loop that polls \
              something that is always ready\n  \
-             - a blocking call (std::thread::sleep, a std lock or channel) inside async code\n"
+             - a blocking call (std::thread::sleep, a std lock or channel) inside async code"
         } else {
             "  - a deadlock: threads waiting for each other, or for a channel whose senders are all \
              still alive\n  \
-             - a loop that never ends\n"
+             - a loop that never ends"
         };
-        panic!(
+        let text = format!(
             "exercise {id} timed out: the test did not finish within {secs} s of real time.\n\
-             Likely causes:\n{causes}{general}{where_}",
+             Likely causes:\n{causes}{general}",
             id = self.info.id,
             secs = self.deadline.as_secs(),
             causes = self.causes_list(),
-            where_ = self.chapter.where_to_read(&self.info),
         );
+        self.report(Kind::Timeout, None, &text);
+        panic!("{text}\n{}", self.chapter.where_to_read(&self.info));
+    }
+
+    /// Tell the runner about this test's failure (see [`kit_chapter::report`]).
+    fn report(&self, kind: Kind, at: Option<&str>, message: &str) {
+        report(kind, Some(&self.info.id), None, at, message);
+    }
+
+    #[track_caller]
+    fn fail_not_done(&self, not_done: NotDone) -> ! {
+        let NotDone { id, what, location } = not_done;
+        let blocked = if id == self.info.id {
+            String::new()
+        } else {
+            format!(" (this test of exercise {} needs it)", self.info.id)
+        };
+        let text = format!("exercise {id} is not done yet: {what}{blocked}");
+        report(
+            Kind::NotDone,
+            Some(&self.info.id),
+            Some(&id),
+            location.as_deref(),
+            &text,
+        );
+        let edit = match location {
+            Some(l) => format!("edit: {l}\n"),
+            None => String::new(),
+        };
+        let where_ = match self.chapter.exercise(&id) {
+            Some(info) => self.chapter.where_to_read(info),
+            None => format!("read: {}", self.chapter.file),
+        };
+        panic!("{text}\n{edit}{where_}");
     }
 
     fn causes_list(&self) -> String {
         self.causes.iter().map(|c| format!("  - {c}\n")).collect()
     }
 
-    /// If the body hit an unfinished `todo!("exercise NN.k: …")`, the message to show.
+    /// If the body hit an unfinished `todo!("exercise NN.k: …")`: which one, and where.
     ///
     /// The body's own panic comes first; then a todo that panicked on the body's thread
     /// (a task on the paused runtime); then one from any other thread (a thread the
     /// learner's code spawned), since a test for a later exercise usually fails because
     /// an earlier one is not done.
-    fn not_done_message(&self, own: Option<&str>, thread_name: &str) -> Option<String> {
+    fn not_done(&self, own: Option<&str>, thread_name: &str) -> Option<NotDone> {
         let recorded = recorded_todos();
         let location_of = |message: &str| {
             recorded
@@ -215,7 +268,7 @@ impl Exercise {
                 .find(|(_, m, _)| m == message)
                 .map(|(_, _, l)| l.clone())
         };
-        let todo = own
+        let ((id, what), location) = own
             .and_then(|m| parse_todo(m).map(|t| (t, location_of(m))))
             .or_else(|| {
                 recorded
@@ -229,24 +282,53 @@ impl Exercise {
                     .find(|(t, _, _)| !t.as_deref().unwrap_or("").starts_with(THREAD_PREFIX))
                     .and_then(|(_, m, l)| parse_todo(m).map(|t| (t, Some(l.clone()))))
             })?;
-        let ((id, what), location) = todo;
-        let edit = match location {
-            Some(l) if !l.is_empty() => format!("edit: {l}\n"),
-            _ => String::new(),
-        };
-        let where_ = match self.chapter.exercise(&id) {
-            Some(info) => self.chapter.where_to_read(info),
-            None => format!("read: {}", self.chapter.file),
-        };
-        let blocked = if id == self.info.id {
-            String::new()
-        } else {
-            format!(" (this test of exercise {} needs it)", self.info.id)
-        };
-        Some(format!(
-            "exercise {id} is not done yet: {what}{blocked}\n{edit}{where_}"
-        ))
+        Some(NotDone {
+            id,
+            what,
+            location: location.filter(|l| !l.is_empty()),
+        })
     }
+}
+
+/// An unfinished exercise a test ran into.
+struct NotDone {
+    /// `"01.1"`.
+    id: String,
+    /// The `todo!`'s text after the id, e.g. `"Addr::ask"`.
+    what: String,
+    /// Where the `todo!` is, `file:line:col`.
+    location: Option<String>,
+}
+
+/// Append a record of this test's failure to the runner's report, if it asked for one.
+/// The test is the current thread's: libtest names each test's thread after the test.
+pub(crate) fn report(
+    kind: Kind,
+    exercise: Option<&str>,
+    needs: Option<&str>,
+    at: Option<&str>,
+    message: &str,
+) {
+    let Some(test) = thread::current().name().map(str::to_string) else {
+        return;
+    };
+    Record {
+        test,
+        exercise: exercise.map(str::to_string),
+        kind,
+        needs: needs.map(str::to_string),
+        at: at.map(str::to_string),
+        message: message.to_string(),
+    }
+    .append();
+}
+
+/// Whether a `file:line:col` is in a crate's `tests/` directory.
+fn in_test_file(location: &str) -> bool {
+    let file = location.split(':').next().unwrap_or(location);
+    std::path::Path::new(file)
+        .components()
+        .any(|c| c.as_os_str() == "tests")
 }
 
 /// `not yet implemented: exercise 01.2: Addr::ask` → ("01.2", "Addr::ask").
@@ -295,16 +377,37 @@ type Recorded = Vec<(Option<String>, String, String)>;
 
 static TODOS: Mutex<Recorded> = Mutex::new(Vec::new());
 
-/// Where the last panic on each harness thread happened.
-static LAST_PANIC: Mutex<std::collections::BTreeMap<String, String>> =
+/// The last panic on a harness thread.
+#[derive(Clone, Debug)]
+struct LastPanic {
+    /// `file:line:col`.
+    location: String,
+    message: String,
+    /// Raised by [`crate::planned_panic!`].
+    planned: bool,
+}
+
+/// The last panic on each harness thread.
+static LAST_PANIC: Mutex<std::collections::BTreeMap<String, LastPanic>> =
     Mutex::new(std::collections::BTreeMap::new());
 
-fn last_panic_location(thread_name: &str) -> Option<String> {
+fn last_panic(thread_name: &str) -> Option<LastPanic> {
     LAST_PANIC
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(thread_name)
         .cloned()
+}
+
+thread_local! {
+    /// Set by [`crate::planned_panic!`] just before it panics; the panic hook clears it.
+    static PLANNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Mark the next panic on this thread as planned by the test. Use [`crate::planned_panic!`].
+#[doc(hidden)]
+pub fn plan_panic() {
+    PLANNED.with(|p| p.set(true));
 }
 
 fn recorded_todos() -> Recorded {
@@ -315,34 +418,39 @@ fn recorded_todos() -> Recorded {
 /// panics briefly.
 ///
 /// A `todo!` on a harness thread is not printed at all: the harness reports it, with its
-/// location, as "exercise NN.k is not done yet". Every other panic is printed in two lines
-/// — where, and the message — without a backtrace even when `RUST_BACKTRACE` is set: the
-/// frames would be tokio's and the harness's, not the learner's. `KIT_BACKTRACE=1` brings
-/// back the standard hook, for maintainers.
+/// location, as "exercise NN.k is not done yet". A panic the test planned
+/// ([`crate::planned_panic!`]) is printed as one line that says so, so that nobody
+/// mistakes it for the failure. Every other panic is printed in two lines — where, and
+/// the message — without a backtrace even when `RUST_BACKTRACE` is set: the frames would
+/// be tokio's and the harness's, not the learner's. `KIT_BACKTRACE=1` brings back the
+/// standard hook, for maintainers.
 fn install_panic_hook() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         let standard = std::env::var_os("KIT_BACKTRACE").is_some_and(|v| v != "0");
         panic::set_hook(Box::new(move |info| {
+            let planned = PLANNED.with(|p| p.replace(false));
             let message = kit_run::panic_message(info);
             if message == VIRTUAL_TIMEOUT {
                 return; // the harness explains this one itself
             }
+            let location = info
+                .location()
+                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+                .unwrap_or_default();
             let thread = thread::current().name().map(str::to_string);
-            if let Some(name) = thread.as_deref().filter(|n| n.starts_with(THREAD_PREFIX))
-                && let Some(l) = info.location()
-            {
+            if let Some(name) = thread.as_deref().filter(|n| n.starts_with(THREAD_PREFIX)) {
                 LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).insert(
                     name.to_string(),
-                    format!("{}:{}:{}", l.file(), l.line(), l.column()),
+                    LastPanic {
+                        location: location.clone(),
+                        message: message.clone(),
+                        planned,
+                    },
                 );
             }
             if parse_todo(&message).is_some() {
-                let location = info
-                    .location()
-                    .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
-                    .unwrap_or_default();
                 TODOS
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -351,7 +459,9 @@ fn install_panic_hook() {
                 // location; eight threads each printing the same todo! is noise.
                 return;
             }
-            if standard {
+            if planned && !standard {
+                eprintln!("(a planned panic, part of the test: {message})");
+            } else if standard {
                 previous(info);
             } else {
                 kit_run::print_brief(info);

@@ -17,15 +17,35 @@ mod deadline;
 mod program;
 
 pub use deadline::Exercise;
+#[doc(hidden)]
+pub use deadline::plan_panic as __plan_panic;
 pub use kit_chapter::{Chapter, ExerciseInfo, Hint};
 pub use kit_run::{Gate, HighWater, HighWaterGuard, brief_panics, paused_runtime, settle};
 pub use program::Program;
+#[doc(hidden)]
+pub use program::{
+    quiet_insta_hints as __quiet_insta_hints, snapshot_differs as __snapshot_differs,
+};
 
 /// Re-exported so lessons use the workspace's pinned insta through the kit.
 pub use insta;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// `kit::planned_panic!("Fragile was told \"boom\"")`: panic on purpose, as part of a test
+/// (a handler that fails, a job that explodes), exactly as `panic!` would — same message,
+/// same payload type — but printed as "(a planned panic, part of the test: …)" instead of
+/// as a failure, so nobody mistakes it for the cause when the test fails for another
+/// reason. If the planned panic itself ends the test (the code under test should have
+/// caught it), the failure says so.
+#[macro_export]
+macro_rules! planned_panic {
+    ($($arg:tt)*) => {{
+        $crate::__plan_panic();
+        ::std::panic!($($arg)*)
+    }};
+}
 
 /// One lesson: its number, its crate, its chapter.
 #[derive(Clone, Debug)]

@@ -5,6 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kit_chapter::Chapter;
+use kit_chapter::report::Kind;
+
+use crate::deadline::report;
 
 /// The program gets this long before the test gives up on it. The program's own
 /// `kit_run::watchdog!` normally stops it first, with a clearer message.
@@ -71,38 +74,79 @@ impl Program {
                 None => format!("read: {}", self.chapter.file),
             };
             // The panic message's line before it says where: "panicked at src/x.rs:12:5:".
-            let edit = stderr
+            let at = stderr
                 .lines()
                 .take_while(|l| !l.contains("not yet implemented"))
                 .filter_map(|l| {
                     l.split_once("panicked at ")
-                        .map(|(_, at)| at.trim_end_matches(':'))
+                        .map(|(_, at)| at.trim_end_matches(':').to_string())
                 })
-                .last()
-                .map(|at| format!("edit: {at}\n"))
-                .unwrap_or_default();
-            panic!(
-                "the lesson program stopped at exercise {id}, which is not done yet: {what}\n{edit}{where_}"
+                .last();
+            let text = format!(
+                "the lesson program stopped at exercise {id}, which is not done yet: {what}"
             );
+            report(Kind::NotDone, None, Some(&id), at.as_deref(), &text);
+            let edit = at.map(|at| format!("edit: {at}\n")).unwrap_or_default();
+            panic!("{text}\n{edit}{where_}");
         }
-        match code {
-            Some(124) => panic!(
-                "the lesson program timed out and stopped itself:\n{}",
-                shown(&stderr)
+        let (kind, text) = match code {
+            Some(124) => (
+                Kind::Timeout,
+                format!(
+                    "the lesson program timed out and stopped itself:\n{}",
+                    shown(&stderr)
+                ),
             ),
-            None => panic!(
-                "the lesson program was still running after {} s and was killed: a deadlock or a busy loop.\n\
-                 --- what it printed ---\n{}",
-                PROGRAM_DEADLINE.as_secs(),
-                shown(&stdout)
+            None => (
+                Kind::Timeout,
+                format!(
+                    "the lesson program was still running after {} s and was killed: a deadlock or a busy loop.\n\
+                     --- what it printed ---\n{}",
+                    PROGRAM_DEADLINE.as_secs(),
+                    shown(&stdout)
+                ),
             ),
-            Some(code) => panic!(
-                "the lesson program failed with exit code {code}.\n--- stderr ---\n{}\n--- stdout ---\n{}",
-                shown(&stderr),
-                shown(&stdout)
+            Some(code) => (
+                Kind::Program,
+                format!(
+                    "the lesson program failed with exit code {code}.\n--- stderr ---\n{}\n--- stdout ---\n{}",
+                    shown(&stderr),
+                    shown(&stdout)
+                ),
             ),
-        }
+        };
+        report(kind, None, None, None, &text);
+        panic!("{text}");
     }
+}
+
+/// The snapshot comparison failed: tell the runner, then fail the test.
+#[doc(hidden)]
+#[track_caller]
+pub fn snapshot_differs() -> ! {
+    let text = "the lesson program's output differs from the reference solution's: the diff above \
+                shows `-` for what the reference printed and `+` for what yours printed.\n\
+                Change your code, not the snapshot (never run `cargo insta accept` here).";
+    report(Kind::Snapshot, None, None, None, text);
+    panic!("{text}");
+}
+
+/// insta ends a failed comparison with "Run `cargo insta test` to run all snapshots.",
+/// unless `INSTA_CARGO_INSTA=1`; a learner must never be pointed at cargo-insta, so the
+/// kit sets it before the first comparison (the runner and `.cargo/config.toml` may
+/// already have).
+#[doc(hidden)]
+pub fn quiet_insta_hints() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("INSTA_CARGO_INSTA").is_none() {
+            // SAFETY: in a test binary the environment is read through `std::env` (libtest,
+            // insta, tokio, the kit), whose calls std serialises with `set_var`, as it does
+            // its own libc calls that read it (getaddrinfo); nothing calls libc's getenv
+            // directly. `.cargo/config.toml` can set the variable and make this a no-op.
+            unsafe { std::env::set_var("INSTA_CARGO_INSTA", "1") };
+        }
+    });
 }
 
 /// Compare the lesson program's output with the snapshot recorded from the reference
@@ -121,17 +165,14 @@ macro_rules! assert_program_snapshot {
              change your code until the program prints this.",
         );
         let output = $output;
+        $crate::__quiet_insta_hints();
         let compared = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| {
             settings.bind(|| {
                 $crate::insta::assert_snapshot!($name, output);
             })
         }));
         if compared.is_err() {
-            panic!(
-                "the lesson program's output differs from the reference solution's: the diff above \
-                 shows `-` for what the reference printed and `+` for what yours printed.\n\
-                 Change your code, not the snapshot (never run `cargo insta accept` here)."
-            );
+            $crate::__snapshot_differs();
         }
     }};
 }

@@ -9,14 +9,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, SystemTime};
 
+use kit_chapter::report::{Kind, Record};
 use kit_chapter::{Chapter, ExerciseInfo};
 
 use crate::Error;
 use crate::lessons::{self, Lesson, Outcome, TestRun};
 use crate::progress::{self, Entry, Progress};
-
-/// Where `cargo workbook book` serves the book.
-const BOOK_URL: &str = "http://127.0.0.1:3000";
 
 // ---------------------------------------------------------------------------------------
 // Arguments
@@ -171,20 +169,130 @@ fn check_lesson(root: &Path, lesson: &Lesson, progress: &mut Progress) -> Result
     Ok(checked)
 }
 
-/// A test's message without what the runner already shows: where to read (printed above),
-/// where the *test* panicked (the learner does not edit tests), the backtrace note.
+/// What a failed test printed, for a test the kit did not report on (a plain `#[test]`):
+/// without where the *test* panicked (the learner does not edit tests) and the backtrace
+/// note. These are std's formats, not the kit's.
 fn trim_message(message: &str) -> Vec<&str> {
     message
         .lines()
         .filter(|l| {
             let l = l.trim_start();
-            !(l.starts_with("read: chapter")
-                || l.starts_with("book/")
-                || l.starts_with("(in the browser:")
-                || l.starts_with("note: run with `RUST_BACKTRACE")
-                || (l.starts_with("thread '") && l.contains("/tests/")))
+            !(l.starts_with("note: run with `RUST_BACKTRACE")
+                || (l.starts_with("thread '") && l.contains("/tests/"))
+                || l.contains("cargo insta"))
         })
         .collect()
+}
+
+/// What else a failed test printed besides the failure the kit reported: the learner's
+/// own output, panics of other threads. Left out: the test thread's final panic (the
+/// kit's message, which the record holds), the panic the record describes, the
+/// backtrace note and insta's hints. Panics are found by the standard hook's first line,
+/// `thread 'NAME' panicked at FILE:LINE:COL:`, which the kit's brief hook keeps.
+fn other_output<'a>(block: &'a str, record: &Record) -> Vec<&'a str> {
+    let lines: Vec<&str> = block.lines().collect();
+    let panic_of = |name: &str, l: &str| l.starts_with(&format!("thread '{name}' panicked at "));
+    let is_panic_line = |l: &str| l.starts_with("thread '") && l.contains("' panicked at ");
+    // The test thread's first panic starts the failure the record describes (the kit's
+    // message; for a snapshot, insta's panic before it): it ends what is worth showing.
+    let end = lines
+        .iter()
+        .position(|l| panic_of(&record.test, l))
+        .unwrap_or(lines.len());
+    let mut keep: Vec<bool> = vec![true; end];
+    // The panic the record describes, printed on the harness thread (`kit:ID:TEST`).
+    if matches!(record.kind, Kind::Panic | Kind::Assertion)
+        && let Some(start) = lines[..end].iter().rposition(|l| {
+            l.starts_with("thread 'kit:") && l.contains(&format!(":{}' panicked at ", record.test))
+        })
+    {
+        let stop = (start + 1..end)
+            .find(|&i| is_panic_line(lines[i]) || lines[i].starts_with("(a planned panic"))
+            .unwrap_or(end);
+        keep[start..stop].iter_mut().for_each(|k| *k = false);
+    }
+    lines[..end]
+        .iter()
+        .zip(keep)
+        .filter(|(l, k)| {
+            *k && !l.trim_start().starts_with("note: run with `RUST_BACKTRACE")
+                && !l.contains("cargo insta")
+        })
+        .map(|(l, _)| *l)
+        .skip_while(|l| l.trim().is_empty())
+        .collect()
+}
+
+/// At most this many lines of what a test also printed.
+const OTHER_OUTPUT_LINES: usize = 30;
+
+/// Print why `test` failed: the kit's report when there is one, else what it printed.
+/// `heading` introduces it ("The first failing test, NAME, says:").
+fn explain_failure(
+    run: &TestRun,
+    test: &str,
+    heading: &str,
+    lesson: &Lesson,
+    exercise_files: &[String],
+) {
+    let block = run.failure_message(test).unwrap_or_default();
+    println!("\n{heading}\n");
+    let Some(record) = run.report_of(test) else {
+        for line in trim_message(&block) {
+            println!("  {line}");
+        }
+        return;
+    };
+    let in_exercise = |at: &str| {
+        let file = at.split(':').next().unwrap_or(at);
+        exercise_files.iter().any(|f| lessons::same_file(file, f))
+    };
+    // An unfinished exercise explains everything else a test printed (a `todo!` caught
+    // and turned into another panic, say): show only that.
+    let others = other_output(&block, record);
+    let others = (record.kind != Kind::NotDone && !others.iter().all(|l| l.trim().is_empty()))
+        .then_some(others);
+    if record.kind == Kind::Snapshot
+        && let Some(diff) = &others
+    {
+        // insta's diff first: the kit's message refers to it as "above".
+        for line in diff {
+            println!("  {line}");
+        }
+        println!();
+    }
+    let mut message = record.message.clone();
+    if record.kind == Kind::Panic {
+        let whose = match &record.at {
+            Some(at) if in_exercise(at) => "your code",
+            _ => "the code under test",
+        };
+        let sep = if message.contains('\n') { "\n" } else { " " };
+        message = format!("{whose} panicked:{sep}{message}");
+    }
+    for line in message.lines() {
+        println!("  {line}");
+    }
+    match (&record.at, record.kind) {
+        (Some(at), _) if in_exercise(at) => println!("  edit: {at}"),
+        (Some(at), Kind::Panic | Kind::NotDone) => println!("  at:   {at}"),
+        _ => {}
+    }
+    if record.kind != Kind::Snapshot
+        && let Some(others) = others
+    {
+        println!("\nThe test also printed:\n");
+        for line in others.iter().take(OTHER_OUTPUT_LINES) {
+            println!("  {line}");
+        }
+        if others.len() > OTHER_OUTPUT_LINES {
+            println!(
+                "  … and {} more lines (`cargo test -p {} -- {test}` shows them all)",
+                others.len() - OTHER_OUTPUT_LINES,
+                lesson.package()
+            );
+        }
+    }
 }
 
 fn bar(done: usize, total: usize, width: usize) -> String {
@@ -216,13 +324,21 @@ fn report(root: &Path, checked: &Checked) -> ExitCode {
         bar(passed, exercises.len(), 20)
     );
 
-    if let Some(error) = run.compile_error() {
+    let exercise_files: Vec<String> = lesson
+        .exercise_files(root)
+        .iter()
+        .map(|f| relative(root, f))
+        .collect();
+    if let Some(error) = run.compile_error_in(&exercise_files) {
         println!(
             "\nLesson {} does not compile. The compiler says:\n",
             lesson.number
         );
-        for line in error.lines() {
+        for line in error.text.lines() {
             println!("  {line}");
+        }
+        if let Some(cause) = &error.cause {
+            println!("\n  edit:  {cause}");
         }
         println!(
             "\nFix it, then run `cargo workbook check {}` again (`cargo test -p {}` shows every error).",
@@ -258,7 +374,8 @@ fn report(root: &Path, checked: &Checked) -> ExitCode {
         }
         println!("  read:  {}#{}", chapter.file, e.info.anchor);
         println!(
-            "         {BOOK_URL}/{}#{}   (`cargo workbook book` serves the book)",
+            "         {}/{}#{}   (`cargo workbook book` serves the book)",
+            chapter.book_url,
             chapter.html_page(),
             e.info.anchor
         );
@@ -271,16 +388,14 @@ fn report(root: &Path, checked: &Checked) -> ExitCode {
         }
         let mut failed = e.failed.clone();
         failed.sort();
-        let shown = failed
-            .first()
-            .and_then(|t| run.failure_message(t).map(|m| (t, m)));
-        match shown {
-            Some((test, message)) => {
-                println!("\nThe first failing test, {test}, says:\n");
-                for line in trim_message(&message) {
-                    println!("  {line}");
-                }
-            }
+        match failed.first() {
+            Some(test) => explain_failure(
+                run,
+                test,
+                &format!("The first failing test, {test}, says:"),
+                lesson,
+                &exercise_files,
+            ),
             None if e.tests == 0 => println!("\n(no test ran for this exercise)"),
             None => {}
         }
@@ -295,12 +410,9 @@ fn report(root: &Path, checked: &Checked) -> ExitCode {
             .filter(|(_, o)| *o != Outcome::Passed)
             .map(|(n, _)| n)
             .collect();
-        println!("\nEvery exercise passes, but not every test:");
-        for test in &failing {
-            println!("\n{test}:");
-            for line in run.failure_message(test).unwrap_or_default().lines() {
-                println!("  {line}");
-            }
+        println!("\nEvery exercise passes, but not every test.");
+        for test in failing {
+            explain_failure(run, test, &format!("{test} says:"), lesson, &exercise_files);
         }
         return ExitCode::FAILURE;
     }
@@ -316,7 +428,8 @@ fn report(root: &Path, checked: &Checked) -> ExitCode {
     );
     match next_chapter(root, lesson) {
         Some((title, Some(page))) => println!(
-            "Next: {title} — book/{page}, {BOOK_URL}/{}; then `cargo workbook next`.",
+            "Next: {title} — book/{page}, {}/{}; then `cargo workbook next`.",
+            chapter.book_url,
             page.trim_end_matches(".md").to_string() + ".html"
         ),
         Some((title, None)) => println!("Next in the book: {title}, which is not written yet."),
@@ -344,19 +457,28 @@ fn next_chapter(root: &Path, lesson: &Lesson) -> Option<(String, Option<String>)
 // ---------------------------------------------------------------------------------------
 // Commands
 
-/// `workbook check NN`.
+/// `workbook check NN`: run lesson NN's tests; NN becomes the current lesson.
 pub fn check(root: &Path, arg: &str) -> Result<ExitCode, Error> {
     let lesson = find_lesson(root, arg)?;
     let mut progress = Progress::load(root);
+    progress.set_current(&lesson.number);
     let checked = check_lesson(root, &lesson, &mut progress)?;
     Ok(report(root, &checked))
 }
 
-/// `workbook` and `workbook next`: the first lesson that is not done.
-pub fn next(root: &Path) -> Result<ExitCode, Error> {
+/// `workbook` and `workbook next [NN]`: check the current lesson (NN, if given, becomes
+/// it); once it is done, move on to the next lesson that is not done after it.
+pub fn next(root: &Path, arg: Option<&str>) -> Result<ExitCode, Error> {
     let all = lessons::discover(root)?;
     let mut progress = Progress::load(root);
-    for lesson in &all {
+    let start = match arg {
+        Some(arg) => find_lesson(root, arg)?,
+        None => current_lesson(root, &all, &progress)
+            .ok_or_else(|| Error::Failed("there are no lessons".into()))?,
+    };
+    let first = all.iter().position(|l| *l == start).unwrap_or(0);
+    // The current lesson, the ones after it, then the ones before it that are still open.
+    for lesson in all[first..].iter().chain(&all[..first]) {
         let fresh = progress
             .get(&lesson.number)
             .is_some_and(|e| e.done && e.fingerprint == progress::fingerprint(root, lesson));
@@ -367,6 +489,7 @@ pub fn next(root: &Path) -> Result<ExitCode, Error> {
         }
         let checked = check_lesson(root, lesson, &mut progress)?;
         if !checked.done() {
+            progress.set_current(&lesson.number);
             return Ok(report(root, &checked));
         }
         println!(
@@ -479,8 +602,10 @@ pub fn hint(root: &Path, arg: &str) -> Result<ExitCode, Error> {
 pub fn watch(root: &Path, arg: Option<&str>) -> Result<ExitCode, Error> {
     let lesson = match arg {
         Some(arg) => find_lesson(root, arg)?,
-        None => current_lesson(root)?,
+        None => current_lesson(root, &lessons::discover(root)?, &Progress::load(root))
+            .ok_or_else(|| Error::Failed("there are no lessons".into()))?,
     };
+    Progress::load(root).set_current(&lesson.number);
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);
@@ -551,20 +676,54 @@ fn modified_times(files: &[PathBuf]) -> Vec<Option<SystemTime>> {
         .collect()
 }
 
-/// The first lesson the cache does not know to be done.
-fn current_lesson(root: &Path) -> Result<Lesson, Error> {
-    let all = lessons::discover(root)?;
-    let progress = Progress::load(root);
-    all.iter()
-        .find(|l| !progress.get(&l.number).is_some_and(|e| e.done))
+/// The lesson the learner is working on.
+///
+/// That is the lesson whose exercise files they saved last, if that was after the
+/// current lesson was recorded (by `check`, `next`, `watch` or `reset`); else the
+/// recorded one; else, for a new learner, the first lesson not known to be done. Only
+/// files that differ from their skeleton count as saved by the learner: a `git pull`
+/// that updates an untouched skeleton moves nobody.
+fn current_lesson(root: &Path, all: &[Lesson], progress: &Progress) -> Option<Lesson> {
+    let recorded = progress
+        .current()
+        .and_then(|(n, since)| all.iter().find(|l| l.number == n).map(|l| (l, since)));
+    let since = recorded.map(|(_, since)| since);
+    let edited = all
+        .iter()
+        .filter_map(|lesson| {
+            let newest = lesson
+                .pairs(root)
+                .into_iter()
+                .filter_map(|pair| {
+                    let modified = fs::metadata(&pair.skeleton)
+                        .and_then(|m| m.modified())
+                        .ok()?;
+                    if since.is_some_and(|since| modified <= since) {
+                        return None;
+                    }
+                    let mine = fs::read_to_string(&pair.skeleton).ok()?;
+                    (pair.generated(root).ok()? != mine).then_some(modified)
+                })
+                .max()?;
+            Some((newest, lesson))
+        })
+        .max_by_key(|(newest, _)| *newest)
+        .map(|(_, lesson)| lesson);
+    edited
+        .or(recorded.map(|(l, _)| l))
+        .or_else(|| {
+            all.iter()
+                .find(|l| !progress.get(&l.number).is_some_and(|e| e.done))
+        })
         .or(all.last())
         .cloned()
-        .ok_or_else(|| Error::Failed("there are no lessons".into()))
 }
 
 /// `workbook reset NN`: put a lesson's exercise files back to the skeleton.
 pub fn reset(root: &Path, arg: &str, yes: bool) -> Result<ExitCode, Error> {
     let lesson = find_lesson(root, arg)?;
+    // Starting a lesson over is working on it.
+    Progress::load(root).set_current(&lesson.number);
     let mut restore = Vec::new();
     let pairs = lesson.pairs(root);
     if pairs.is_empty() {
@@ -612,4 +771,56 @@ pub fn reset(root: &Path, arg: &str, yes: bool) -> Result<ExitCode, Error> {
     }
     println!("Restored {} files.", restore.len());
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(kind: Kind) -> Record {
+        Record {
+            test: "ex01_3_restarts".into(),
+            exercise: Some("01.3".into()),
+            kind,
+            needs: None,
+            at: Some("lessons/01-actors/tests/lesson.rs:298:13".into()),
+            message: "a panic escaped".into(),
+        }
+    }
+
+    const BLOCK: &str = "my own debug line
+(a planned panic, part of the test: Fragile was told \"boom\")
+thread '<unnamed>' panicked at lessons/01-actors/src/system.rs:10:5:
+index out of bounds
+thread 'kit:01.3:ex01_3_restarts' panicked at lessons/01-actors/tests/lesson.rs:298:13:
+a panic escaped
+  left: 1
+ right: 2
+thread 'ex01_3_restarts' panicked at lessons/01-actors/tests/lesson.rs:317:10:
+exercise 01.3 failed: the panic above says what went wrong.
+read: chapter 1
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace";
+
+    #[test]
+    fn what_else_a_test_printed_leaves_out_the_reported_failure() {
+        assert_eq!(
+            other_output(BLOCK, &record(Kind::Assertion)),
+            [
+                "my own debug line",
+                "(a planned panic, part of the test: Fragile was told \"boom\")",
+                "thread '<unnamed>' panicked at lessons/01-actors/src/system.rs:10:5:",
+                "index out of bounds",
+            ]
+        );
+        // A timeout's record describes no panic: the harness thread's panic is news.
+        let timeout = other_output(BLOCK, &record(Kind::Timeout));
+        assert_eq!(timeout.len(), 8, "{timeout:#?}");
+        assert_eq!(timeout[7], " right: 2");
+    }
+
+    #[test]
+    fn test_output_without_a_report_loses_only_the_test_file_location() {
+        let block = "thread 'ex98_1_adds' panicked at lessons/98-first/tests/lesson.rs:3:5:\nassertion failed\nStopped on the first failure. Run `cargo insta test` to run all snapshots.\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace";
+        assert_eq!(trim_message(block), ["assertion failed"]);
+    }
 }

@@ -35,9 +35,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Find the first lesson that is not done, run its tests, and show the next exercise.
-    Next,
-    /// Run one lesson's tests and show its first failing exercise.
+    /// Run the current lesson's tests and show its next exercise; once it is done, go on
+    /// to the next lesson that is not.
+    Next {
+        /// Jump to this lesson (e.g. 07): it becomes the current lesson.
+        lesson: Option<String>,
+    },
+    /// Run one lesson's tests and show its first failing exercise; it becomes the current
+    /// lesson.
     Check {
         /// The lesson number, e.g. 01.
         lesson: String,
@@ -55,7 +60,7 @@ enum Command {
     },
     /// Check the current lesson again each time one of its exercise files is saved.
     Watch {
-        /// The lesson number; by default the first lesson that is not done.
+        /// The lesson number; by default the current lesson.
         lesson: Option<String>,
     },
     /// Put a lesson's exercise files back to the skeleton (asks first).
@@ -156,14 +161,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match cli.command.unwrap_or(Command::Next) {
-        Command::Next => learner::next(&root),
+    let result = match cli.command.unwrap_or(Command::Next { lesson: None }) {
+        Command::Next { lesson } => learner::next(&root, lesson.as_deref()),
         Command::Check { lesson } => learner::check(&root, &lesson),
         Command::Status { refresh } => learner::status(&root, refresh),
         Command::Hint { exercise } => learner::hint(&root, &exercise),
         Command::Watch { lesson } => learner::watch(&root, lesson.as_deref()),
         Command::Reset { lesson, yes } => learner::reset(&root, &lesson, yes),
-        Command::Book { port, no_serve } => book::run(&root, port, no_serve).map_err(Error::from),
+        Command::Book { port, no_serve } => serve_book(&root, port, no_serve),
         Command::Verify {
             lessons,
             structure,
@@ -192,6 +197,30 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `workbook book`, recording the address it serves at so that the runner's and the
+/// tests' messages name it (`kit_chapter::book_url`). A server that cannot start leaves
+/// the previous record as it was.
+fn serve_book(root: &std::path::Path, port: u16, no_serve: bool) -> Result<ExitCode, Error> {
+    let record = root.join(kit_chapter::BOOK_URL_FILE);
+    let previous = std::fs::read_to_string(&record).ok();
+    // Port 0 lets the OS choose; only the server knows which port it got.
+    let recording = !no_serve && port != 0;
+    if recording {
+        if let Some(dir) = record.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = std::fs::write(&record, format!("http://127.0.0.1:{port}\n"));
+    }
+    let result = book::run(root, port, no_serve).map_err(Error::from);
+    if result.is_err() && recording {
+        let _ = match previous {
+            Some(text) => std::fs::write(&record, text),
+            None => std::fs::remove_file(&record),
+        };
+    }
+    result
 }
 
 /// The workspace root: the nearest directory at or above the current one with `book.toml`

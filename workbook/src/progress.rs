@@ -2,11 +2,14 @@
 //!
 //! Every command that runs a lesson's tests records the result here, with a fingerprint
 //! of the files it depends on, so `workbook status` can answer at once without running
-//! anything, and can tell when a lesson has changed since it was last checked.
+//! anything, and can tell when a lesson has changed since it was last checked. It also
+//! records the current lesson — the one the learner last checked or jumped to — and when
+//! it became current, so `workbook next` goes back to it.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::lessons::Lesson;
 
@@ -28,6 +31,8 @@ pub struct Entry {
 pub struct Progress {
     path: PathBuf,
     entries: BTreeMap<String, Entry>,
+    /// The current lesson, and since when.
+    current: Option<(String, SystemTime)>,
 }
 
 impl Progress {
@@ -35,10 +40,15 @@ impl Progress {
     pub fn load(root: &Path) -> Progress {
         let path = root.join(".workbook").join("progress.tsv");
         let mut entries = BTreeMap::new();
+        let mut current = None;
         if let Ok(text) = fs::read_to_string(&path) {
             for line in text.lines().filter(|l| !l.starts_with('#')) {
                 let fields: Vec<&str> = line.split('\t').collect();
-                if let [n, fp, passed, total, done] = fields[..]
+                if let ["current", n, since] = fields[..]
+                    && let Ok(since) = since.parse()
+                {
+                    current = Some((n.to_string(), UNIX_EPOCH + Duration::from_millis(since)));
+                } else if let [n, fp, passed, total, done] = fields[..]
                     && let (Ok(fingerprint), Ok(total)) =
                         (u64::from_str_radix(fp, 16), total.parse())
                 {
@@ -59,7 +69,22 @@ impl Progress {
                 }
             }
         }
-        Progress { path, entries }
+        Progress {
+            path,
+            entries,
+            current,
+        }
+    }
+
+    /// The current lesson's number, and when it became current.
+    pub fn current(&self) -> Option<(&str, SystemTime)> {
+        self.current.as_ref().map(|(n, t)| (n.as_str(), *t))
+    }
+
+    /// Make lesson `number` the current one (as of now) and write the cache.
+    pub fn set_current(&mut self, number: &str) {
+        self.current = Some((number.to_string(), SystemTime::now()));
+        self.save();
     }
 
     /// The entry of lesson `number`, if it was ever checked.
@@ -70,9 +95,21 @@ impl Progress {
     /// Record a lesson's result and write the cache.
     pub fn record(&mut self, number: &str, entry: Entry) {
         self.entries.insert(number.to_string(), entry);
+        self.save();
+    }
+
+    fn save(&self) {
         let mut text = String::from(
-            "# workbook progress cache: lesson, fingerprint, exercises passed, exercises, state\n",
+            "# workbook progress cache: lesson, fingerprint, exercises passed, exercises, state\n\
+             # and the current lesson: current, lesson, since (ms since 1970)\n",
         );
+        if let Some((n, since)) = &self.current {
+            let ms = since
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis();
+            text.push_str(&format!("current\t{n}\t{ms}\n"));
+        }
         for (n, e) in &self.entries {
             text.push_str(&format!(
                 "{n}\t{:016x}\t{}\t{}\t{}\n",

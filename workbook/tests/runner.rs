@@ -25,6 +25,10 @@ const SOLUTION_98: &str = "/// Exercise 98.1: add two numbers.\npub fn add(a: u3
 const SOLUTION_99: &str = "pub fn double(x: u32) -> u32 {\n    //@ solution\n    x * 2\n    //@ skeleton\n    // let _ = x;\n    // todo!(\"exercise 99.1: double\")\n    //@ end\n}\n";
 /// A module of lesson 98 that is not an exercise: reset must leave it alone.
 const HELPER_98: &str = "pub fn helper() -> u32 {\n    1\n}\n";
+const SKELETON_97: &str = "pub fn triple(x: u32) -> u32 {\n    let _ = x;\n    todo!(\"exercise 97.1: triple\")\n}\n\n\
+pub fn shielded(f: impl FnOnce() + std::panic::UnwindSafe) -> Result<(), String> {\n    let _ = f;\n    todo!(\"exercise 97.2: shielded\")\n}\n";
+const SOLUTION_97: &str = "pub fn triple(x: u32) -> u32 {\n    //@ solution\n    x * 3\n    //@ skeleton\n    // let _ = x;\n    // todo!(\"exercise 97.1: triple\")\n    //@ end\n}\n\n\
+pub fn shielded(f: impl FnOnce() + std::panic::UnwindSafe) -> Result<(), String> {\n    //@ solution\n    std::panic::catch_unwind(f).map_err(|p| p.downcast_ref::<&str>().unwrap_or(&\"?\").to_string())\n    //@ skeleton\n    // let _ = f;\n    // todo!(\"exercise 97.2: shielded\")\n    //@ end\n}\n";
 const SKELETON_99: &str =
     "pub fn double(x: u32) -> u32 {\n    let _ = x;\n    todo!(\"exercise 99.1: double\")\n}\n";
 
@@ -115,6 +119,67 @@ impl Fixture {
         fs::write(self.path("lessons/98-first/src/one.rs"), SOLVED_98).unwrap();
     }
 
+    fn write(&self, rel: &str, text: &str) {
+        let path = self.path(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    /// Add lesson 97, whose tests run under the real kit (`lessons/kit`), as every real
+    /// lesson's do. Its dependencies build once into a directory the runner's tests
+    /// share, so only the first run pays for tokio and insta.
+    fn add_kit_lesson(&self) {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let kit = repo.join("lessons").join("kit");
+        fs::copy(repo.join("Cargo.lock"), self.path("Cargo.lock")).unwrap();
+        self.write(
+            "Cargo.toml",
+            "[workspace]\nresolver = \"3\"\nmembers = [\"lessons/97-kit\", \"lessons/98-first\", \"lessons/99-second\"]\n\n\
+             [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n",
+        );
+        self.write(
+            "book/SUMMARY.md",
+            "# Summary\n\n- [97. Kit](97-kit.md)\n- [98. First](98-first.md)\n- [99. Second](99-second.md)\n",
+        );
+        self.write(
+            "book/97-kit.md",
+            "# Kit\n\n## Exercise 97.1: Tripling {#ex-97-1}\n\nFile: `lessons/97-kit/src/three.rs`.\n\n\
+             ## Exercise 97.2: A shield {#ex-97-2}\n\nFile: `lessons/97-kit/src/three.rs`.\n",
+        );
+        self.write(
+            "lessons/97-kit/Cargo.toml",
+            &format!(
+                "[package]\nname = \"lesson-97\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+                 [features]\nsolution = []\n\n[lib]\ndoctest = false\n\n\
+                 [dev-dependencies]\nkit = {{ path = {:?} }}\n",
+                kit.display().to_string()
+            ),
+        );
+        self.write(
+            "lessons/97-kit/src/lib.rs",
+            "#[cfg_attr(feature = \"solution\", path = \"../../../solutions/97-kit/three.rs\")]\npub mod three;\n",
+        );
+        self.write("lessons/97-kit/src/three.rs", SKELETON_97);
+        self.write("solutions/97-kit/three.rs", SOLUTION_97);
+        self.write(
+            "lessons/97-kit/tests/lesson.rs",
+            "fn exercise(id: &str) -> kit::Exercise {\n    kit::lesson!().exercise(id)\n}\n\n\
+             #[test]\nfn ex97_1_triples() {\n    exercise(\"97.1\").run(|| assert_eq!(lesson_97::three::triple(2), 6, \"triple(2)\"));\n}\n\n\
+             #[test]\nfn ex97_2_a_panic_becomes_an_error() {\n    exercise(\"97.2\").run(|| {\n        \
+             let r = lesson_97::three::shielded(|| kit::planned_panic!(\"the job exploded\"));\n        \
+             assert_eq!(r, Err(\"the job exploded\".to_string()));\n    });\n}\n",
+        );
+    }
+
+    /// `workbook` run in a fixture with the kit lesson: its builds go to the shared
+    /// directory.
+    fn workbook_with_kit(&self) -> Command {
+        let mut cmd = self.workbook();
+        cmd.env("CARGO_TARGET_DIR", kit_target())
+            .timeout(Duration::from_secs(600));
+        cmd
+    }
+
     fn git(&self, args: &[&str]) {
         let status = StdCommand::new("git")
             .current_dir(&self.root)
@@ -134,6 +199,11 @@ impl Drop for Fixture {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.root);
     }
+}
+
+/// The build directory of the fixtures with the kit lesson, shared between tests and runs.
+fn kit_target() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("kit-fixture-target")
 }
 
 fn stdout_of(out: &std::process::Output) -> String {
@@ -181,6 +251,12 @@ fn next_points_a_new_learner_at_the_first_exercise() {
             "progress is shown while cargo runs"
         );
     }
+    let first = f.workbook().args(["check", "99"]).output().unwrap();
+    assert!(
+        stderr_of(&first).contains("compiling lesson 99…"),
+        "a build is announced, even without a terminal:\n{}",
+        stderr_of(&first)
+    );
 }
 
 #[test]
@@ -607,5 +683,236 @@ fn new_scaffolds_a_lesson_that_passes_the_structural_checks() {
         out.status.code(),
         Some(2),
         "an existing lesson number is refused"
+    );
+}
+
+#[test]
+fn next_goes_to_the_lesson_being_worked_on() {
+    let f = Fixture::new("current");
+    // A learner who started on lesson 99 (a wrong answer so far), never running the
+    // runner: `next` goes there, not to the untouched lesson 98.
+    f.write(
+        "lessons/99-second/src/two.rs",
+        "pub fn double(x: u32) -> u32 {\n    x * 3\n}\n",
+    );
+    let out = f.workbook().arg("next").output().unwrap();
+    let text = stdout_of(&out);
+    assert!(text.contains("Exercise 99.1: Doubling"), "{text}");
+    assert!(
+        !stderr_of(&out).contains("lesson 98"),
+        "lesson 98 is not run:\n{}",
+        stderr_of(&out)
+    );
+
+    // `check 98` makes 98 current; saving a file of 99 afterwards moves back to 99.
+    f.workbook().args(["check", "98"]).output().unwrap();
+    let text = stdout_of(&f.workbook().output().unwrap());
+    assert!(text.contains("Exercise 98.1: Adding"), "{text}");
+    thread::sleep(Duration::from_millis(50));
+    f.write(
+        "lessons/99-second/src/two.rs",
+        "pub fn double(x: u32) -> u32 {\n    x * 4\n}\n",
+    );
+    let text = stdout_of(&f.workbook().output().unwrap());
+    assert!(text.contains("Exercise 99.1: Doubling"), "{text}");
+}
+
+#[test]
+fn next_nn_jumps_ahead_and_the_next_lesson_after_a_done_one_is_next() {
+    let f = Fixture::new("jump");
+    let out = f.workbook().args(["next", "99"]).output().unwrap();
+    assert!(
+        stdout_of(&out).contains("Exercise 99.1: Doubling"),
+        "{}",
+        stdout_of(&out)
+    );
+    // 99 stays current although 98 is not done.
+    let out = f.workbook().arg("next").output().unwrap();
+    assert!(stdout_of(&out).contains("Exercise 99.1: Doubling"));
+    assert!(
+        !stderr_of(&out).contains("lesson 98"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    // Finishing the last lesson: `next` says it is done, then goes back to the open one.
+    f.write(
+        "lessons/99-second/src/two.rs",
+        "pub fn double(x: u32) -> u32 {\n    x * 2\n}\n",
+    );
+    let out = f.workbook().args(["check", "99"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert!(text.contains("Lesson 99 is done"), "{text}");
+    assert!(
+        text.contains("Next in the book: 100. Third, which is not written yet."),
+        "{text}"
+    );
+    let text = stdout_of(&f.workbook().arg("next").output().unwrap());
+    assert!(text.contains("Lesson 99 · Second — done ✓"), "{text}");
+    assert!(text.contains("Exercise 98.1: Adding"), "{text}");
+    assert!(
+        text.find("Lesson 99 · Second — done").unwrap() < text.find("Exercise 98.1").unwrap(),
+        "{text}"
+    );
+
+    // `next 7`: no such lesson.
+    let out = f.workbook().args(["next", "7"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_compile_error_caused_in_an_exercise_file_points_there() {
+    let f = Fixture::new("not-send");
+    // The learner's async fn holds a std `MutexGuard` across an `.await`; the error is
+    // reported in main.rs, which needs its future to be `Send`.
+    f.write(
+        "lessons/98-first/src/one.rs",
+        &format!(
+            "{SOLVED_98}\npub async fn held(m: &std::sync::Mutex<u32>) -> u32 {{\n    let guard = m.lock().unwrap();\n    std::future::ready(()).await;\n    *guard\n}}\n"
+        ),
+    );
+    f.write(
+        "lessons/98-first/src/main.rs",
+        "fn spawn<F: std::future::Future + Send>(_f: F) {}\n\nfn main() {\n    let m = std::sync::Mutex::new(0);\n    spawn(async { lesson_98::one::held(&m).await });\n}\n",
+    );
+    let out = f.workbook().args(["check", "98"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("lessons/98-first/src/main.rs:5"), "{text}");
+    assert!(text.contains("That is a file you do not edit"), "{text}");
+    assert!(
+        text.contains("edit:  lessons/98-first/src/one.rs:"),
+        "the runner points into the exercise file:\n{text}"
+    );
+}
+
+#[test]
+fn messages_name_the_address_the_book_is_served_at() {
+    let f = Fixture::new("port");
+    f.write(
+        "book.toml",
+        "[book]\ntitle = \"Fixture\"\nsrc = \"book\"\n\n[build]\nbuild-dir = \"target/book\"\n\n[workbook.admonish]\nassets_version = \"3.1.0\"\non_failure = \"bail\"\n",
+    );
+    let port = {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let mut book = StdCommand::new(env!("CARGO_BIN_EXE_workbook"))
+        .current_dir(&f.root)
+        .args(["book", "--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(book.stdout.take().unwrap()).lines();
+    let served = lines
+        .find_map(|l| l.ok().filter(|l| l.contains("The book is at")))
+        .unwrap_or_default();
+    let _ = book.kill();
+    let _ = book.wait();
+    assert!(served.contains(&port.to_string()), "{served}");
+
+    let out = f.workbook().args(["check", "98"]).output().unwrap();
+    let text = format!("{}{}", stdout_of(&out), stderr_of(&out));
+    let want = format!("http://127.0.0.1:{port}/98-first.html#ex-98-1");
+    assert!(text.contains(&want), "missing {want} in:\n{text}");
+
+    // A server that cannot start (its port is taken) leaves the record alone.
+    let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let taken_port = taken.local_addr().unwrap().port().to_string();
+    let out = f
+        .workbook()
+        .args(["book", "--port", &taken_port])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let text = stdout_of(&f.workbook().args(["check", "98"]).output().unwrap());
+    assert!(text.contains(&want), "{text}");
+}
+
+#[test]
+fn the_kit_reports_each_failure_to_the_runner() {
+    let f = Fixture::new("kit");
+    f.add_kit_lesson();
+    f.write(".workbook/book-url", "http://127.0.0.1:4321\n");
+    let three = "lessons/97-kit/src/three.rs";
+    let check = || {
+        let out = f
+            .workbook_with_kit()
+            .args(["check", "97"])
+            .output()
+            .unwrap();
+        let text = stdout_of(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}{}", stderr_of(&out));
+        text
+    };
+
+    // Not done: the kit names the exercise and the todo's place.
+    let text = check();
+    for want in [
+        "The first failing test, ex97_1_triples, says:",
+        "exercise 97.1 is not done yet: triple",
+        "edit: lessons/97-kit/src/three.rs:3:5",
+        "http://127.0.0.1:4321/97-kit.html#ex-97-1",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+    assert!(
+        !text.contains("read: chapter"),
+        "the kit's own wording is not shown:\n{text}"
+    );
+
+    // A wrong answer: the test's assertion, and nothing else.
+    let skeleton = SKELETON_97.replace("let _ = x;\n    todo!(\"exercise 97.1: triple\")", "x * 2");
+    f.write(three, &skeleton);
+    let text = check();
+    assert!(
+        text.contains("assertion `left == right` failed: triple(2)\n    left: 4\n   right: 6"),
+        "{text}"
+    );
+    assert!(!text.contains("The test also printed"), "{text}");
+
+    // A panic in the learner's code: where to edit.
+    f.write(three, &skeleton.replace("x * 2", "[1, 2][x as usize]"));
+    let text = check();
+    assert!(
+        text.contains("your code panicked: index out of bounds"),
+        "{text}"
+    );
+    assert!(
+        text.contains("edit: lessons/97-kit/src/three.rs:2:5"),
+        "{text}"
+    );
+
+    // 97.1 done; 97.2 lets the test's planned panic through.
+    let escaping = skeleton.replace("x * 2", "x * 3").replace(
+        "let _ = f;\n    todo!(\"exercise 97.2: shielded\")",
+        "f();\n    Ok(())",
+    );
+    f.write(three, &escaping);
+    let text = check();
+    assert!(text.contains("✓ 97.1 Tripling"), "{text}");
+    assert!(
+        text.contains("the test's planned panic (the job exploded) was not caught"),
+        "{text}"
+    );
+
+    // The same run without the runner: nothing is reported, the planned panic is labelled
+    // and the book's address is the recorded one.
+    let out = StdCommand::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&f.root)
+        .env("CARGO_TARGET_DIR", kit_target())
+        .env_remove("KIT_REPORT")
+        .args(["test", "-q", "-p", "lesson-97"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        text.contains("(a planned panic, part of the test: the job exploded)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("then open http://127.0.0.1:4321/97-kit.html#ex-97-2"),
+        "{text}"
     );
 }

@@ -338,7 +338,7 @@ pub fn run_tests(root: &Path, lesson: &Lesson, solution: bool) -> Result<TestRun
 /// Run a `cargo test` command, with a spinner saying `what`, and collect every test's
 /// outcome.
 pub fn run_command(cmd: Command, what: &str) -> Result<TestRun, String> {
-    run_command_as(cmd, &format!("compiling ({what})"), what)
+    run_command_as(cmd, &format!("compiling for {what}"), what)
 }
 
 /// A `cargo test` run whose stderr is read as it comes: its progress moves the spinner

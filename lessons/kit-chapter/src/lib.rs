@@ -262,6 +262,28 @@ mod tests {
     }
 
     #[test]
+    fn the_book_is_where_it_was_last_served() {
+        let root = std::env::temp_dir().join(format!("kit-chapter-url-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("book")).unwrap();
+        fs::write(root.join("book/01-a.md"), "# A\n## Exercise 01.1: X\n").unwrap();
+        let url = |root: &Path| Chapter::load(root, "01").unwrap().book_url;
+        assert_eq!(url(&root), DEFAULT_BOOK_URL);
+        fs::create_dir_all(root.join(".workbook")).unwrap();
+        fs::write(root.join(BOOK_URL_FILE), "http://127.0.0.1:8080/\n").unwrap();
+        assert_eq!(url(&root), "http://127.0.0.1:8080");
+        let chapter = Chapter::load(&root, "01").unwrap();
+        assert!(
+            chapter
+                .where_to_read(&chapter.exercises[0])
+                .contains("open http://127.0.0.1:8080/01-a.html#exercise-011-x")
+        );
+        fs::write(root.join(BOOK_URL_FILE), "garbage").unwrap();
+        assert_eq!(url(&root), DEFAULT_BOOK_URL);
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
     fn hints_belong_to_the_exercise_above_them() {
         let text = "# T\n## Exercise 01.1: A {#ex-01-1}\n\nFile: `src/a.rs`.\n```admonish tip collapsible=true title=\"Hint 1\"\nfirst\n```\n\
                     ```admonish warning\nnot a hint\n```\n### Sub\n```admonish tip title=\"Hint 2\"\nsecond\n```\n\

@@ -4,6 +4,10 @@
 //! `PONG` (and anything else with `ERR`). The server counts the connections open at once
 //! — the pool's `max_size` is checked here, on the other side of the socket — and can
 //! break any connection on purpose.
+//!
+//! A connection counts as open from its accept until it is closed: by the server, at the
+//! moment it breaks it, or by the client, when the server's thread for it reads the end
+//! of the stream (a moment after the client closed it).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -24,6 +28,8 @@ struct Shared {
     open: AtomicUsize,
     max_open: AtomicUsize,
     accepted: AtomicU64,
+    /// The connections open, by id. A connection is counted in `open` while it is here:
+    /// whoever removes it (breaking it, or its thread at the end of the stream) uncounts it.
     streams: Mutex<BTreeMap<u64, TcpStream>>,
     stopped: AtomicBool,
 }
@@ -43,28 +49,27 @@ impl Server {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
+                    let Ok(copy) = stream.try_clone() else {
+                        continue;
+                    };
                     let id = accept.next_id.fetch_add(1, Ordering::SeqCst) + 1;
                     accept.accepted.fetch_add(1, Ordering::SeqCst);
-                    let now = accept.open.fetch_add(1, Ordering::SeqCst) + 1;
-                    accept.max_open.fetch_max(now, Ordering::SeqCst);
-                    if let Ok(copy) = stream.try_clone() {
-                        accept
-                            .streams
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(id, copy);
+                    {
+                        let mut streams = accept.streams();
+                        streams.insert(id, copy);
+                        let now = accept.open.fetch_add(1, Ordering::SeqCst) + 1;
+                        accept.max_open.fetch_max(now, Ordering::SeqCst);
                     }
                     let conn = Arc::clone(&accept);
-                    let _ = thread::Builder::new()
+                    let spawned = thread::Builder::new()
                         .name(format!("server-conn-{id}"))
                         .spawn(move || {
                             serve(stream, id);
-                            conn.streams
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .remove(&id);
-                            conn.open.fetch_sub(1, Ordering::SeqCst);
+                            conn.forget(id);
                         });
+                    if spawned.is_err() {
+                        accept.forget(id);
+                    }
                 }
             })?;
         Ok(Server { addr, shared })
@@ -76,7 +81,8 @@ impl Server {
     }
 
     /// Connections open right now (as far as the server knows: a connection the client
-    /// closed is counted until the server's thread notices, a moment later).
+    /// closed is counted until the server's thread notices, a moment later; one the server
+    /// broke is uncounted at once).
     pub fn open(&self) -> usize {
         self.shared.open.load(Ordering::SeqCst)
     }
@@ -92,18 +98,14 @@ impl Server {
     }
 
     /// Break connection `id` on purpose, as a network failure or a server restart would:
-    /// the server closes its end. The client finds out at its next read.
+    /// the server closes its end, and from this moment counts it closed. The client finds
+    /// out at its next read.
     pub fn break_connection(&self, id: u64) -> bool {
-        match self
-            .shared
-            .streams
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&id)
-        {
-            Some(stream) => stream.shutdown(Shutdown::Both).is_ok(),
-            None => false,
-        }
+        let Some(stream) = self.shared.streams().remove(&id) else {
+            return false;
+        };
+        self.shared.open.fetch_sub(1, Ordering::SeqCst);
+        stream.shutdown(Shutdown::Both).is_ok()
     }
 
     /// Wait (up to two seconds) until at most `n` connections are open — the server's
@@ -122,14 +124,21 @@ impl Drop for Server {
         self.shared.stopped.store(true, Ordering::SeqCst);
         // Wake the accept loop so it sees the flag.
         let _ = TcpStream::connect(self.addr);
-        for stream in self
-            .shared
-            .streams
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-        {
+        for stream in self.shared.streams().values() {
             let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+impl Shared {
+    fn streams(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, TcpStream>> {
+        self.streams.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Connection `id` is closed: uncount it, unless breaking it already did.
+    fn forget(&self, id: u64) {
+        if self.streams().remove(&id).is_some() {
+            self.open.fetch_sub(1, Ordering::SeqCst);
         }
     }
 }

@@ -7,7 +7,7 @@
 //!            a free slot? ──yes──▶ reserve it, connect (unlocked) ──▶ ───┤
 //!                 │ no                                                    ▼
 //!                 ▼                                            back to idle, wake a waiter
-//!            wait until one comes back, or the checkout timeout
+//!            wait until one comes back, or the checkout deadline
 //! ```
 
 use std::collections::VecDeque;
@@ -25,7 +25,8 @@ pub struct Config {
     pub min_idle: usize,
     /// Connections open at most, idle or in use.
     pub max_size: usize,
-    /// How long `get` waits for a connection when all `max_size` are in use.
+    /// How long `get` waits for a connection when all `max_size` are in use, by the pool's
+    /// clock.
     pub checkout_timeout: Duration,
     /// Idle connections beyond `min_idle` are closed after this long unused.
     pub idle_timeout: Duration,
@@ -90,18 +91,17 @@ struct Shared<M: Manager> {
     config: Config,
     clock: Arc<dyn Clock>,
     state: Mutex<State<M::Connection>>,
-    /// Signalled whenever a connection or a slot may have become available, and when the
-    /// last connection comes back to a closing pool.
+    /// Signalled whenever a connection or a slot may have become available: `get` waits on
+    /// it for one, and `close` for every open connection to be idle.
     changed: Condvar,
 }
 
 struct State<C> {
     /// Connections nobody is using, the most recently returned at the back.
     idle: VecDeque<Idle<C>>,
-    /// Connections open or being opened: idle, in use, and reserved slots.
+    /// Connections open or being opened: idle, on loan, and reserved slots. The ones not
+    /// idle (`open - idle.len()`) are on loan or being opened.
     open: usize,
-    /// Connections handed out and not yet returned.
-    out: usize,
     closed: bool,
     stats: Stats,
 }
@@ -171,7 +171,6 @@ impl<M: Manager> Pool<M> {
                 state: Mutex::new(State {
                     idle,
                     open: opened,
-                    out: 0,
                     closed: false,
                     stats: Stats {
                         opened: opened as u64,
@@ -186,9 +185,10 @@ impl<M: Manager> Pool<M> {
 
     /// Check a connection out, waiting up to `checkout_timeout` if all are in use.
     pub fn get(&self) -> Result<PooledConn<M>, PoolError<M::Error>> {
-        // Real time: the wait happens on a real condition variable, while other threads
-        // return real connections.
-        let deadline = Instant::now() + self.shared.config.checkout_timeout;
+        // The deadline is computed once, here, on the pool's clock. Every wait in
+        // `take_or_reserve` is for the time left until it, however often that thread is
+        // woken, and however often this loop goes round after a failed ping.
+        let deadline = self.shared.clock.now() + self.shared.config.checkout_timeout;
         loop {
             match self.take_or_reserve(deadline)? {
                 Taken::Idle(conn) => {
@@ -213,7 +213,7 @@ impl<M: Manager> Pool<M> {
         self.lock().idle.len()
     }
 
-    /// How many connections are open (idle, in use, or being opened).
+    /// How many connections are open (idle, on loan, or being opened).
     pub fn open(&self) -> usize {
         self.lock().open
     }
@@ -237,13 +237,23 @@ impl<M: Manager> Pool<M> {
             Ok(conn) => {
                 let mut state = self.lock();
                 state.stats.opened += 1;
-                state.out += 1;
-                Ok(self.guard(conn))
+                if !state.closed {
+                    return Ok(self.guard(conn));
+                }
+                // `close` began while we were connecting. A closed pool hands nothing out,
+                // and `close` is waiting for this slot: close the connection (outside the
+                // lock), then give the slot back and wake `close`.
+                drop(state);
+                drop(conn);
+                self.lock().open -= 1;
+                self.shared.changed.notify_all();
+                Err(PoolError::Closed)
             }
             Err(e) => {
-                // Give the slot back, and tell a waiter: it may reserve it and try again.
+                // Give the slot back, and wake everyone: a waiter in `get` may reserve it
+                // and try again, and `close` may be waiting for it.
                 self.lock().open -= 1;
-                self.shared.changed.notify_one();
+                self.shared.changed.notify_all();
                 Err(PoolError::Connect(e))
             }
         }
@@ -262,14 +272,16 @@ impl<M: Manager> Pool<M> {
 
     // --- exercise 06.1 -----------------------------------------------------------------
 
-    /// Under the lock, until one of these happens:
-    /// - the pool is closed: `Err(PoolError::Closed)`;
-    /// - an idle connection is there: take the most recently returned one, count it out;
-    /// - fewer than `max_size` connections are open: reserve a slot — count it open now,
-    ///   before connecting, and update `stats.max_open` (`open_in_slot` connects, and counts
-    ///   it out once connected);
-    /// - otherwise wait on `changed` until the deadline; past it: count a timeout and
-    ///   return `Err(PoolError::Timeout(checkout_timeout))`.
+    /// Find `get` a connection: an idle one — the most recently returned — or else a free
+    /// slot for a new one. A slot is counted open before this returns, so that however
+    /// many threads ask at once, no more than `max_size` connections are ever open or
+    /// being opened (`stats.max_open` records the most there ever were).
+    ///
+    /// When there is neither, wait for one until `deadline`, a time on the pool's clock
+    /// (`self.shared.clock`), however often the waiter is woken before then without getting
+    /// one; a waiter still without one then gives up: count a timeout and return
+    /// `Err(PoolError::Timeout(checkout_timeout))`. Once the pool is closed:
+    /// `Err(PoolError::Closed)`, waiters too.
     fn take_or_reserve(
         &self,
         deadline: Instant,
@@ -285,7 +297,6 @@ impl<M: Manager> Pool<M> {
             // spread use over every connection and keep all of them from ever idling
             // long enough to be reaped.)
             if let Some(Idle { conn, .. }) = state.idle.pop_back() {
-                state.out += 1;
                 return Ok(Taken::Idle(conn));
             }
             if state.open < self.shared.config.max_size {
@@ -295,13 +306,16 @@ impl<M: Manager> Pool<M> {
                 state.stats.max_open = state.stats.max_open.max(state.open);
                 return Ok(Taken::Slot);
             }
-            let now = Instant::now();
+            // Decided by the clock, after every wake-up: a wait that timed out only means
+            // "look again", and a wake-up that found nothing does not start a new timeout.
+            let now = self.shared.clock.now();
             if now >= deadline {
                 state.stats.timeouts += 1;
                 return Err(PoolError::Timeout(self.shared.config.checkout_timeout));
             }
             // `wait_timeout` releases the lock while waiting and takes it back on waking;
-            // it may wake early, spuriously, so the loop re-checks everything.
+            // it may wake early, spuriously, so the loop re-checks everything. It waits for
+            // the time left, never for the whole checkout timeout again.
             state = self
                 .shared
                 .changed
@@ -317,9 +331,10 @@ impl<M: Manager> Pool<M> {
 
     // --- exercise 06.2 -----------------------------------------------------------------
 
-    /// A checked-out connection failed its ping: close it (drop it), free its slot (it was
-    /// counted open, and out), and count it as discarded. `get` then tries again, and may
-    /// open a fresh connection in the freed slot.
+    /// A checked-out connection failed its ping: close it (drop it), free its slot, and
+    /// count it as discarded. `get` then tries again, and may open a fresh connection in
+    /// the freed slot. Whoever waits for a slot must hear of it: `close` may be waiting
+    /// for this very connection.
     fn discard(&self, conn: M::Connection) {
         //@ solution
         // Dropped before taking the lock: closing a connection can block (a TCP close,
@@ -327,10 +342,11 @@ impl<M: Manager> Pool<M> {
         drop(conn);
         let mut state = self.lock();
         state.open -= 1;
-        state.out -= 1;
         state.stats.discarded += 1;
-        // No one to wake: the thread that discarded goes round `get`'s loop again and
-        // takes the freed slot itself.
+        drop(state);
+        // Everyone: `close` may be waiting for this slot to be freed (it was on loan),
+        // and a waiter in `get` may take it.
+        self.shared.changed.notify_all();
         //@ skeleton
         // let _ = conn;
         // todo!("exercise 06.2: Pool::discard")
@@ -381,14 +397,17 @@ impl<M: Manager> Pool<M> {
     // --- exercise 06.4 -----------------------------------------------------------------
 
     /// Close the pool: from now on `get` returns `Err(PoolError::Closed)` (waiters too).
-    /// Wait until every connection on loan has come back, then close them all.
+    /// Wait until every open connection is idle — none on loan, none still being opened —
+    /// then close them all.
     pub fn close(&self) {
         //@ solution
         let mut state = self.lock();
         state.closed = true;
         // Waiters in `take_or_reserve` must wake up to see `closed`.
         self.shared.changed.notify_all();
-        while state.out > 0 {
+        // Every connection not idle is on loan or being opened: wait for all of them (a
+        // connect that finishes now closes its connection and frees its slot).
+        while state.open > state.idle.len() {
             state = self
                 .shared
                 .changed
@@ -409,15 +428,14 @@ impl<M: Manager> Pool<M> {
 
 impl<M: Manager> Drop for PooledConn<M> {
     /// Exercise 06.1: return the connection — to the back of the idle queue, stamped with
-    /// the pool's clock — count it back in, and wake one waiter. A pool that is closing
-    /// still takes it back: `close` is waiting for it (wake everyone then: more than one
-    /// thread may be waiting in `close`).
+    /// the pool's clock — and wake one waiter. A pool that is closing still takes it back:
+    /// `close` is waiting for it (wake everyone then: more than one thread may be waiting
+    /// in `close`).
     fn drop(&mut self) {
         //@ solution
         let Some(conn) = self.conn.take() else { return };
         let since = self.shared.clock.now();
         let mut state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.out -= 1;
         state.idle.push_back(Idle { conn, since });
         let closing = state.closed;
         // Unlock first, then notify: the woken thread would otherwise wake only to block

@@ -98,9 +98,14 @@ impl Manager for TcpManager {
     }
 }
 
-/// Where the pool gets the time. Injected, so idle timeouts can be tested without
-/// waiting: a test moves a [`ManualClock`] forward. (A paused tokio clock would not do
-/// here: it jumps forward whenever tasks wait on real I/O.)
+/// Where the pool gets the time: for the idle timeout, and for the checkout deadline.
+/// Injected, so timeouts can be tested without waiting: a test moves a [`ManualClock`]
+/// forward. (A paused tokio clock would not do here: it jumps forward whenever tasks wait
+/// on real I/O.)
+///
+/// A thread waiting for a connection sleeps on a real condition variable for the time left
+/// by this clock, then looks at the clock again: on a [`ManualClock`] that stands still, it
+/// waits until the clock is moved past its deadline (or a connection comes back).
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Instant;
 }

@@ -531,36 +531,63 @@ fn ex01_4_a_panicking_actor_does_not_take_the_others_down() {
 #[test]
 fn ex01_4_one_name_one_actor_even_when_spawns_race() {
     exercise("01.4").run_async(|| async {
-        let system = System::new();
-        // Plain threads calling `spawn` at the same moment; `enter` lets them start tasks
-        // on this test's runtime.
+        const RACERS: usize = 3;
+        const SYSTEMS: usize = 1500;
+        const NAMES: usize = 8;
+        // Many small systems, so that a registry stays short and the race is about the
+        // check and the insert, not about scanning a long list.
+        let systems: Vec<System> = (0..SYSTEMS).map(|_| System::new()).collect();
+        // Plain threads calling `spawn` at the same time; `enter` lets them start tasks on
+        // this test's runtime. Each racer tries every name of every system, in the same
+        // order. One that finds a name taken is refused at once, and so catches up with
+        // the one ahead: the racers keep arriving at the same name together.
         let runtime = tokio::runtime::Handle::current();
-        for round in 0..100 {
-            let name = format!("racer-{round}");
-            let gate = Gate::new(4, Duration::from_secs(2));
-            let winners = std::thread::scope(|s| {
-                let racers: Vec<_> = (0..4)
-                    .map(|_| {
-                        s.spawn(|| {
-                            let _entered = runtime.enter();
-                            gate.arrive();
-                            system
-                                .spawn(&name, 1, restarts(0), Counter::default)
-                                .is_ok()
-                        })
+        let gate = Gate::new(RACERS, Duration::from_secs(2));
+        let won: Vec<Vec<(usize, usize)>> = std::thread::scope(|s| {
+            let racers: Vec<_> = (0..RACERS)
+                .map(|_| {
+                    s.spawn(|| {
+                        let _entered = runtime.enter();
+                        gate.arrive();
+                        let mut won = Vec::new();
+                        for (round, system) in systems.iter().enumerate() {
+                            for name in 0..NAMES {
+                                let name_str = format!("racer-{name}");
+                                if system
+                                    .spawn(&name_str, 1, restarts(0), Counter::default)
+                                    .is_ok()
+                                {
+                                    won.push((round, name));
+                                }
+                            }
+                        }
+                        won
                     })
-                    .collect();
-                racers
-                    .into_iter()
-                    .map(|r| r.join().expect("spawn should not panic"))
-                    .filter(|won| *won)
-                    .count()
-            });
-            assert_eq!(
-                winners, 1,
-                "{winners} of 4 simultaneous spawns of {name:?} succeeded: check the name and \
-                 insert the entry under one lock, or two spawns can both see the name as free"
-            );
+                })
+                .collect();
+            racers
+                .into_iter()
+                .map(|r| r.join().expect("spawn should not panic"))
+                .collect()
+        });
+        let mut winners = vec![[0usize; NAMES]; SYSTEMS];
+        for &(round, name) in won.iter().flatten() {
+            winners[round][name] += 1;
+        }
+        for (round, names) in winners.iter().enumerate() {
+            for (name, &w) in names.iter().enumerate() {
+                assert!(
+                    w <= 1,
+                    "{w} of {RACERS} simultaneous spawns of \"racer-{name}\" (system {round}) \
+                     succeeded: check the name and insert the entry under one lock, or two spawns \
+                     can both see the name as free"
+                );
+                assert_eq!(
+                    w, 1,
+                    "no spawn of \"racer-{name}\" (system {round}) succeeded: the first spawn of \
+                     a free name should"
+                );
+            }
         }
     });
 }

@@ -600,7 +600,7 @@ fn ex03_4_a_panic_is_a_failure_and_is_not_swallowed() {
     exercise("03.4").run_async(|| async {
         let (cb, _) = breaker(1, 1, secs(30));
         let outcome = AssertUnwindSafe(cb.call(|| async {
-            panic!("the dependency panicked (a planned panic)");
+            kit::planned_panic!("the dependency panicked (a planned panic)");
             #[allow(unreachable_code)]
             Ok::<(), &str>(())
         }))

@@ -225,7 +225,7 @@ fn ex04_1_a_panicking_job_is_an_error_and_its_worker_goes_on() {
     exercise("04.1").run(|| {
         let pool: Held<Pool<u32>> = thread_pool(1, 8);
         pool.submit(|| 1).expect("open");
-        pool.submit(|| panic!("job 1 exploded (a planned panic)"))
+        pool.submit(|| kit::planned_panic!("job 1 exploded (a planned panic)"))
             .expect("open");
         pool.submit(|| 3).expect("open");
         pool.submit(|| 4).expect("open");
@@ -583,7 +583,7 @@ fn ex04_4_a_panic_is_an_error_and_the_worker_goes_on() {
     exercise("04.4").run_async(|| async {
         let pool: Held<AsyncPool<u32>> = tokio_pool(1, 4);
         pool.submit(async { 1 }).await.expect("open");
-        pool.submit(async { panic!("async job exploded (a planned panic)") })
+        pool.submit(async { kit::planned_panic!("async job exploded (a planned panic)") })
             .await
             .expect("open");
         pool.submit(async { 3 }).await.expect("open");

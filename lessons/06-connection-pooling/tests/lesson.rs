@@ -350,7 +350,9 @@ fn ex06_1_a_borrower_that_panics_gives_the_connection_back() {
             let pool = pool.clone();
             thread::spawn(move || {
                 let _conn = pool.get().expect("the only connection");
-                panic!("the borrower failed with the connection in hand (a planned panic)");
+                kit::planned_panic!(
+                    "the borrower failed with the connection in hand (a planned panic)"
+                );
             })
         };
         assert!(borrower.join().is_err(), "the borrower panicked");

@@ -3,6 +3,7 @@
 //! Run it as `cargo workbook <command>` (an alias in `.cargo/config.toml` for
 //! `cargo run -p workbook --`). With no command it runs `next`.
 
+mod bench;
 mod book;
 mod browser;
 mod checkbook;
@@ -110,6 +111,18 @@ enum Command {
         /// The slug, e.g. lock-free (the crate is lessons/NN-slug).
         slug: String,
     },
+    /// For maintainers: run a lesson's benchmarks (the reference) and draw the chapter's
+    /// charts from that one run; --write puts them in the chapter.
+    Bench {
+        /// The lesson number, e.g. 05.
+        lesson: String,
+        /// Replace the charts in the chapter (between its `<!-- bench-chart -->` markers).
+        #[arg(long)]
+        write: bool,
+        /// Draw from a saved `cargo bench` output instead of running the benchmarks.
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
     /// For maintainers and CI: every `{{#include}}` in the book resolves, and every link
     /// between pages points at a page (and heading) that exists.
     CheckBook,
@@ -183,6 +196,11 @@ fn main() -> ExitCode {
         ),
         Command::Skeleton { lessons, check } => scaffold::skeletons(&root, &lessons, check),
         Command::New { number, slug } => scaffold::new(&root, &number, &slug),
+        Command::Bench {
+            lesson,
+            write,
+            from,
+        } => bench::run(&root, &lesson, write, from.as_deref()),
         Command::CheckBook => checkbook::run(&root).map_err(Error::from),
         Command::BrowserCheck { chromium } => browser::run(&root, &chromium).map_err(Error::from),
     };

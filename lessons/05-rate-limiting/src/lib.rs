@@ -34,6 +34,9 @@ pub mod gcra;
 )]
 pub mod keyed;
 
+/// Not an exercise: the chapter's "In production" GCRA, on integer nanoseconds.
+pub mod nano_gcra;
+
 use tokio::time::Instant;
 
 /// A refusal, with the earliest instant at which asking again could succeed.

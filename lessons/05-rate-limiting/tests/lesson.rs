@@ -685,4 +685,31 @@ fn ex05_7_keyed_forgets_keys_idle_for_idle_or_longer() {
 // ---------------------------------------------------------------------------------------
 // The lesson program
 
+/// Not an exercise: the chapter's "In production" GCRA on integer nanoseconds makes the
+/// same decisions as exercise 05.6 asks of `Gcra`: a burst, then the rate, and a refusal
+/// that names the first instant at which asking again succeeds.
+#[test]
+fn nano_gcra_allows_a_burst_then_the_rate() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let now = AtomicU64::new(1_000);
+    let limiter = lesson_05::nano_gcra::NanoGcra::new(10, Duration::from_secs(1), 3, || {
+        now.load(Ordering::Relaxed)
+    });
+    for i in 0..3 {
+        assert_eq!(limiter.check(), Ok(()), "request {i} of a burst of 3");
+    }
+    // Three allowed at t = 1000 ns: the TAT is 1000 + 3 × 100 ms; the tolerance 200 ms.
+    let retry = 1_000 + 100_000_000;
+    assert_eq!(limiter.check(), Err(retry), "the fourth request at once");
+    now.store(retry - 1, Ordering::Relaxed);
+    assert_eq!(limiter.check(), Err(retry), "1 ns before the retry instant");
+    now.store(retry, Ordering::Relaxed);
+    assert_eq!(limiter.check(), Ok(()), "at the retry instant");
+    assert_eq!(
+        limiter.check(),
+        Err(retry + 100_000_000),
+        "then one per interval"
+    );
+}
+
 kit::program_tests!("--limit", "0");

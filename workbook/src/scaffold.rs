@@ -286,6 +286,15 @@ A hint.
     fs::write(&summary_path, text)
         .map_err(|e| Error::Failed(format!("cannot write book/SUMMARY.md: {e}")))?;
     println!("linked book/{dir}.md from book/SUMMARY.md");
+    // The templates are formatted for a short name; a long one makes rustfmt wrap lines.
+    let formatted =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root)
+            .args(["fmt", "-p", &format!("lesson-{number}")])
+            .status();
+    if !formatted.is_ok_and(|s| s.success()) {
+        println!("(`cargo fmt -p lesson-{number}` did not run: format the new files yourself)");
+    }
     println!(
         "\nNext: `cargo workbook verify --structure {number}`; write the lesson; record its snapshot \
          from the reference (INSTA_UPDATE=always cargo test -p lesson-{number} --features solution); \

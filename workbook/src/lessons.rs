@@ -103,6 +103,26 @@ pub struct TestRun {
     pub log: String,
     /// What the kit reported of each test it failed (see `kit_chapter::report`).
     pub reports: Vec<Record>,
+    /// How a test binary died, if one did (`signal: 11, SIGSEGV: invalid memory
+    /// reference`): the tests it was running have no outcome.
+    pub crashed: Option<String>,
+}
+
+impl TestRun {
+    /// Whether nothing has run yet, or everything that ran compiled.
+    pub fn compiled_or_empty(&self) -> bool {
+        self.compiled || (self.tests.is_empty() && self.log.is_empty())
+    }
+
+    /// Add another run's results to these (one lesson tested by two builds).
+    pub fn absorb(&mut self, other: TestRun) {
+        let first = self.tests.is_empty() && self.log.is_empty();
+        self.compiled = other.compiled && (first || self.compiled);
+        self.tests.extend(other.tests);
+        self.log.push_str(&other.log);
+        self.reports.extend(other.reports);
+        self.crashed = self.crashed.take().or(other.crashed);
+    }
 }
 
 /// One test's result.
@@ -335,6 +355,67 @@ pub fn run_tests(root: &Path, lesson: &Lesson, solution: bool) -> Result<TestRun
     )
 }
 
+/// `signal: 11, SIGSEGV: invalid memory reference` from cargo's "process didn't exit
+/// successfully: `…` (signal: …)".
+fn crash_of(log: &str) -> Option<String> {
+    log.lines()
+        .filter(|l| l.contains("process didn't exit successfully"))
+        .find_map(|l| {
+            let start = l.rfind("(signal: ")?;
+            Some(l[start + 1..].trim_end_matches(')').to_string())
+        })
+}
+
+/// The flags of a loom build: `src/sync.rs` switches to loom's atomics, and
+/// crossbeam-epoch to its loom build.
+pub const LOOM_RUSTFLAGS: &str = "--cfg loom --cfg crossbeam_loom";
+
+/// The test-name prefix of a loom model: the models live in `mod model` of
+/// `tests/lesson.rs`, compiled only with `--cfg loom`.
+pub const MODEL_PREFIX: &str = "model::";
+
+/// Whether the lesson has loom models.
+pub fn has_models(root: &Path, lesson: &Lesson) -> bool {
+    fs::read_to_string(lesson.dir(root).join("tests/lesson.rs"))
+        .is_ok_and(|text| text.contains("#[cfg(loom)]\nmod model"))
+}
+
+/// `cargo test` of a lesson's loom models (all, or the `exact` ones), in release mode
+/// and in a build directory of its own: the loom flags change every crate's build.
+pub fn loom_command(
+    dir: &Path,
+    target: &Path,
+    lesson: &Lesson,
+    solution: bool,
+    exact: &[String],
+) -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(dir)
+        .env("RUSTFLAGS", LOOM_RUSTFLAGS)
+        .env("CARGO_TARGET_DIR", target)
+        .args([
+            "test",
+            "--color",
+            "never",
+            "--release",
+            "--no-fail-fast",
+            "-p",
+            &lesson.package(),
+            "--test",
+            "lesson",
+        ]);
+    if solution {
+        cmd.args(["--features", "solution"]);
+    }
+    cmd.arg("--");
+    if exact.is_empty() {
+        cmd.arg(MODEL_PREFIX);
+    } else {
+        cmd.arg("--exact").args(exact);
+    }
+    cmd
+}
+
 /// Run a `cargo test` command, with a spinner saying `what`, and collect every test's
 /// outcome.
 pub fn run_command(cmd: Command, what: &str) -> Result<TestRun, String> {
@@ -390,8 +471,11 @@ fn run_command_as(mut cmd: Command, compiling: &str, running: &str) -> Result<Te
     let _ = fs::remove_file(&report_path);
 
     let log = format!("{}{}", progress.log, String::from_utf8_lossy(&stdout));
+    let crashed = crash_of(&log);
     let mut run = TestRun {
-        compiled: log.contains("test result:") && !log.contains("could not compile"),
+        compiled: (log.contains("test result:") || crashed.is_some())
+            && !log.contains("could not compile"),
+        crashed,
         tests: Vec::new(),
         log,
         reports,
@@ -594,6 +678,7 @@ mod tests {
             tests: vec![],
             log: "---- ex01_1_a stdout ----\nfirst\nline\n\n---- ex01_2_b stdout ----\nsecond\n\nfailures:\n    ex01_1_a\n".into(),
             reports: vec![],
+            crashed: None,
         };
         assert_eq!(
             run.failure_message("ex01_1_a").as_deref(),
@@ -605,6 +690,7 @@ mod tests {
             tests: vec![],
             log: "   Compiling x\nerror[E0308]: mismatched types\n --> src/a.rs:1:1\n\nerror: could not compile `x`\n".into(),
             reports: vec![],
+            crashed: None,
         };
         assert_eq!(
             broken.compile_error().as_deref(),

@@ -64,6 +64,15 @@ enum Command {
         /// The lesson number; by default the current lesson.
         lesson: Option<String>,
     },
+    /// Model-check a lesson's exercises with loom (lessons that have loom models, like 07):
+    /// every interleaving that matters, not just the ones a stress test happens to hit.
+    Loom {
+        /// The lesson number, e.g. 07.
+        lesson: String,
+        /// Check the reference solution instead of your code.
+        #[arg(long)]
+        solution: bool,
+    },
     /// Put a lesson's exercise files back to the skeleton (asks first).
     Reset {
         /// The lesson number, e.g. 01.
@@ -180,6 +189,7 @@ fn main() -> ExitCode {
         Command::Status { refresh } => learner::status(&root, refresh),
         Command::Hint { exercise } => learner::hint(&root, &exercise),
         Command::Watch { lesson } => learner::watch(&root, lesson.as_deref()),
+        Command::Loom { lesson, solution } => learner::loom(&root, &lesson, solution),
         Command::Reset { lesson, yes } => learner::reset(&root, &lesson, yes),
         Command::Book { port, no_serve } => serve_book(&root, port, no_serve),
         Command::Verify {

@@ -90,6 +90,33 @@ pub fn run(root: &Path, only: &[String], scope: Scope) -> Result<ExitCode, Error
             lesson_problems.push(format!("the reference fails: {}", ref_failed.join(", ")));
             format!("FAIL ({} of {})", ref_failed.len(), reference.tests.len())
         };
+        // The loom models, on the reference.
+        let ref_cell = if lessons::has_models(root, lesson) && reference.compiled {
+            let run = lessons::run_command(
+                lessons::loom_command(root, &root.join("target").join("loom"), lesson, true, &[]),
+                &format!("the loom models of lesson {}", lesson.number),
+            )?;
+            let failed: Vec<_> = run
+                .tests
+                .iter()
+                .filter(|(_, o)| *o != Outcome::Passed)
+                .map(|(n, o)| format!("{n} ({o:?})"))
+                .collect();
+            if !run.compiled {
+                lesson_problems.push("the loom models do not compile".to_string());
+                eprintln!("{}", tail(&run.log, 40));
+            } else if run.tests.is_empty() {
+                lesson_problems.push("no loom model ran".to_string());
+            } else if !failed.is_empty() {
+                lesson_problems.push(format!(
+                    "loom models fail on the reference: {}",
+                    failed.join(", ")
+                ));
+            }
+            format!("{ref_cell}, {} loom models", run.tests.len())
+        } else {
+            ref_cell
+        };
         // The skeleton.
         let ex_tests: Vec<_> = skeleton.exercise_tests().collect();
         let passing: Vec<_> = ex_tests

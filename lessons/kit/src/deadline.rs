@@ -72,6 +72,16 @@ impl Exercise {
         self
     }
 
+    /// A longer real-time limit than the default, for a body that is slow on purpose
+    /// (a loom model explores thousands of interleavings). `KIT_DEADLINE_SECS` still
+    /// shortens it, so the hang check stays quick.
+    pub fn patience(mut self, limit: Duration) -> Exercise {
+        if std::env::var_os("KIT_DEADLINE_SECS").is_none() {
+            self.deadline = limit;
+        }
+        self
+    }
+
     /// The exercise's id, e.g. `"01.2"`.
     pub fn id(&self) -> &str {
         &self.info.id
@@ -95,10 +105,12 @@ impl Exercise {
     {
         install_panic_hook();
         let thread_name = harness_thread_name(&self.info.id);
+        let id = self.info.id.clone();
         let (tx, rx) = mpsc::channel();
         thread::Builder::new()
             .name(thread_name.clone())
             .spawn(move || {
+                let _running = crate::crash::running(&id);
                 let outcome = panic::catch_unwind(AssertUnwindSafe(body));
                 let _ = tx.send(outcome);
             })
@@ -430,7 +442,8 @@ fn install_panic_hook() {
         let previous = panic::take_hook();
         let standard = std::env::var_os("KIT_BACKTRACE").is_some_and(|v| v != "0");
         panic::set_hook(Box::new(move |info| {
-            let planned = PLANNED.with(|p| p.replace(false));
+            // `try_with`: a panic in a thread-local destructor comes after PLANNED is gone.
+            let planned = PLANNED.try_with(|p| p.replace(false)).unwrap_or(false);
             let message = kit_run::panic_message(info);
             if message == VIRTUAL_TIMEOUT {
                 return; // the harness explains this one itself

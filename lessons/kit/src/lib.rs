@@ -13,6 +13,7 @@
 //!   programs use on their own).
 //! - [`Gate`] and [`HighWater`]: measure concurrency instead of assuming it.
 
+mod crash;
 mod deadline;
 mod program;
 
@@ -20,7 +21,9 @@ pub use deadline::Exercise;
 #[doc(hidden)]
 pub use deadline::plan_panic as __plan_panic;
 pub use kit_chapter::{Chapter, ExerciseInfo, Hint};
-pub use kit_run::{Gate, HighWater, HighWaterGuard, brief_panics, paused_runtime, settle};
+pub use kit_run::{
+    Gate, HighWater, HighWaterGuard, brief_panics, panic_message, paused_runtime, settle,
+};
 pub use program::Program;
 #[doc(hidden)]
 pub use program::{

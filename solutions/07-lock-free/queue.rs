@@ -1,0 +1,185 @@
+//! Exercise 07.4: the Michael–Scott queue, with crossbeam-epoch deciding when a node may
+//! be freed.
+
+use std::mem::MaybeUninit;
+
+//@ solution
+use crate::sync::Ordering;
+use crate::sync::epoch::{self, Atomic, Owned, Shared};
+//@ skeleton
+// use crate::sync::Ordering;
+// #[allow(unused_imports)] // what the reference uses
+// use crate::sync::epoch::{self, Atomic, Owned, Shared};
+//@ end
+
+/// A lock-free FIFO queue. `head` points at a sentinel node whose value is not in the
+/// queue; the values are in the nodes after it. `tail` points at the last node, or at
+/// most one node behind it while a push is half done.
+pub struct Queue<T> {
+    head: Atomic<Node<T>>,
+    tail: Atomic<Node<T>>,
+}
+
+struct Node<T> {
+    /// Uninitialised in the sentinel, and in a node whose value has been popped (which
+    /// is then the new sentinel).
+    value: MaybeUninit<T>,
+    next: Atomic<Node<T>>,
+}
+
+impl<T> Queue<T> {
+    pub fn new() -> Queue<T> {
+        let queue = Queue {
+            head: Atomic::null(),
+            tail: Atomic::null(),
+        };
+        // `new` has the queue to itself: no guard needed.
+        unsafe {
+            let guard = epoch::unprotected();
+            let sentinel = Owned::new(Node {
+                value: MaybeUninit::uninit(),
+                next: Atomic::null(),
+            })
+            .into_shared(guard);
+            queue.head.store(sentinel, Ordering::Relaxed);
+            queue.tail.store(sentinel, Ordering::Relaxed);
+        }
+        queue
+    }
+
+    /// Add `value` at the back.
+    pub fn push(&self, value: T) {
+        //@ solution
+        let guard = epoch::pin();
+        let node = Owned::new(Node {
+            value: MaybeUninit::new(value),
+            next: Atomic::null(),
+        })
+        .into_shared(&guard);
+        loop {
+            // Read the tail afresh on every try: the one we read last time may have
+            // been passed by other pushes.
+            let tail = self.tail.load(Ordering::Acquire, &guard);
+            // Pinned, and a node is retired only after it has left the queue's front,
+            // which the tail never is behind: safe to dereference.
+            let last = unsafe { tail.deref() };
+            let next = last.next.load(Ordering::Acquire, &guard);
+            if !next.is_null() {
+                // Another push linked its node but has not moved the tail yet. Move it
+                // for them, then try again: nobody waits for a thread that was paused.
+                let _ = self.tail.compare_exchange(
+                    tail,
+                    next,
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                    &guard,
+                );
+                continue;
+            }
+            // Link the node after the last one. Release publishes its value to the
+            // popper who Acquire-loads this `next`.
+            if last
+                .next
+                .compare_exchange(
+                    Shared::null(),
+                    node,
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                    &guard,
+                )
+                .is_ok()
+            {
+                // Linked: the push has happened. Moving the tail is a courtesy that may
+                // fail, because someone may already have moved it for us.
+                let _ = self.tail.compare_exchange(
+                    tail,
+                    node,
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                    &guard,
+                );
+                return;
+            }
+        }
+        //@ skeleton
+        // let _ = value;
+        // todo!("exercise 07.4: Queue::push")
+        //@ end
+    }
+
+    /// Remove the value at the front, or `None` if the queue is empty.
+    pub fn pop(&self) -> Option<T> {
+        //@ solution
+        let guard = epoch::pin();
+        loop {
+            let head = self.head.load(Ordering::Acquire, &guard);
+            let next = unsafe { head.deref() }.next.load(Ordering::Acquire, &guard);
+            // The sentinel has no successor: nothing in the queue.
+            let first = unsafe { next.as_ref() }?;
+            // If the tail still points at the sentinel we are about to retire, move it
+            // on first: a tail left on a freed node would be a pusher's use-after-free.
+            let tail = self.tail.load(Ordering::Relaxed, &guard);
+            if tail == head {
+                let _ = self.tail.compare_exchange(
+                    tail,
+                    next,
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                    &guard,
+                );
+            }
+            if self
+                .head
+                .compare_exchange(head, next, Ordering::Release, Ordering::Relaxed, &guard)
+                .is_ok()
+            {
+                // `first` is the new sentinel; its value is ours to move out. The old
+                // sentinel is freed once every thread pinned now has unpinned.
+                unsafe {
+                    guard.defer_destroy(head);
+                    return Some(first.value.assume_init_read());
+                }
+            }
+        }
+        //@ skeleton
+        // todo!("exercise 07.4: Queue::pop")
+        //@ end
+    }
+
+    /// Whether the queue was empty when we looked.
+    pub fn is_empty(&self) -> bool {
+        let guard = epoch::pin();
+        let head = self.head.load(Ordering::Acquire, &guard);
+        unsafe { head.deref() }
+            .next
+            .load(Ordering::Acquire, &guard)
+            .is_null()
+    }
+}
+
+impl<T> Default for Queue<T> {
+    fn default() -> Queue<T> {
+        Queue::new()
+    }
+}
+
+impl<T> Drop for Queue<T> {
+    fn drop(&mut self) {
+        // `&mut self`: nobody else can reach the queue. Free the sentinel, then every
+        // node after it with the value nobody popped.
+        unsafe {
+            let guard = epoch::unprotected();
+            let mut current = self.head.load(Ordering::Relaxed, guard);
+            let mut is_sentinel = true;
+            while !current.is_null() {
+                let mut owned = current.into_owned();
+                current = owned.next.load(Ordering::Relaxed, guard);
+                if !is_sentinel {
+                    owned.value.assume_init_drop();
+                }
+                drop(owned);
+                is_sentinel = false;
+            }
+        }
+    }
+}

@@ -217,7 +217,7 @@ caught-by: ex{number}_1_answers_twice_the_input
         (
             format!("book/{dir}.md"),
             format!(
-                r#"# {n}. {title}
+                r#"# {title}
 
 What the learner will be able to do after this chapter.
 

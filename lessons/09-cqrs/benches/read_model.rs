@@ -11,15 +11,16 @@
 //!   applies each batch in place (a half-applied event is never visible, since the lock is
 //!   held for the whole batch; readers wait for it instead).
 //!
-//! In `reads_lookup` and `reads_scan`, a writer thread applies a batch of 16 events (8
-//! lines each) every 200 µs for as long as the benchmark runs, while each of 1, 2 or 4
-//! reader threads answers queries, each from one snapshot: 200,000 lookups (two map
+//! In the `reads_*` groups a writer thread applies a batch of 16 events (8 lines each),
+//! sleeps 200 µs and starts again, for as long as the benchmark runs, while each of 1, 2
+//! or 4 reader threads answers queries, each from one snapshot: 200,000 lookups (two map
 //! lookups, a few tens of nanoseconds each) or 5,000 scans (a walk over every line of
-//! every open order, about a microsecond). Each sample is several milliseconds long, so
-//! the threads of a sample run at the same time. divan reports the time per reader thread; read throughput is
-//! threads × queries / time. In `write`, one thread applies batches with no readers, to
-//! show what the copy costs the writer. The chapter quotes the ratios of the medians from
-//! one run.
+//! every open order, about a microsecond). In `reads_lookup_slow_catalog`, the writer's
+//! catalog takes 100 µs to answer for one product of each batch. Each sample is several
+//! milliseconds long, so the threads of a sample run at the same time. divan reports the
+//! time per reader thread; read throughput is threads × queries / time. In `write`, one
+//! thread applies batches with no readers, to show what the copy costs the writer. The
+//! chapter quotes the ratios of the medians from one run.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -197,7 +198,7 @@ fn warmed<M: Model>(mut model: M) -> M {
     model
 }
 
-/// A writer applying a batch every 200 µs until dropped.
+/// A writer applying a batch, then sleeping 200 µs, until dropped.
 struct Writer {
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
@@ -270,7 +271,7 @@ fn read_while_writing<M: Model, Q: Fn(&SalesView) -> u64>(
     });
 }
 
-/// 200,000 lookups per reader thread, while a writer applies 16 events every 200 µs.
+/// 200,000 lookups per reader thread, while a writer applies batches of 16 events.
 mod reads_lookup {
     use super::*;
 
@@ -290,7 +291,7 @@ mod reads_lookup {
     }
 }
 
-/// 5,000 scans per reader thread, while a writer applies 16 events every 200 µs.
+/// 5,000 scans per reader thread, while a writer applies batches of 16 events.
 mod reads_scan {
     use super::*;
 

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! `group` is a path in divan's tree (`one_thread`, `readers::two`); the chart has one row
-//! per benchmark in it, fastest first, with its median, a bar, and its ratio to each
+//! per benchmark in it (with `leaf=t=2`, the `t=2` run of each benchmark that divan ran
+//! with several thread counts), fastest first, with its median, a bar, and its ratio to each
 //! `baseline` named (benchmarks of the same group). With `--write` the command replaces what
 //! is between the markers; without it, it prints the charts and says whether the chapter
 //! shows this run. `--from FILE` draws from a saved `cargo bench` output instead of
@@ -210,6 +211,8 @@ fn charts_only(chapter: &str) -> String {
 
 struct Spec {
     group: String,
+    /// For benchmarks with several thread counts: which leaf (`t=2`) to chart.
+    leaf: Option<String>,
     baselines: Vec<String>,
     title: String,
 }
@@ -243,6 +246,7 @@ impl Spec {
             title: fields
                 .remove("title")
                 .unwrap_or_else(|| format!("median, {group}")),
+            leaf: fields.remove("leaf"),
             group,
         })
     }
@@ -252,7 +256,14 @@ impl Spec {
         let mut rows: Vec<(&str, f64)> = medians
             .iter()
             .filter_map(|(path, &m)| path.strip_prefix(&prefix).map(|name| (name, m)))
-            .filter(|(name, _)| !name.contains("::"))
+            .filter_map(|(name, m)| match &self.leaf {
+                None => (!name.contains("::")).then_some((name, m)),
+                Some(leaf) => name
+                    .strip_suffix(leaf.as_str())
+                    .and_then(|n| n.strip_suffix("::"))
+                    .filter(|n| !n.contains("::"))
+                    .map(|n| (n, m)),
+            })
             .collect();
         if rows.is_empty() {
             return Err(format!(

@@ -773,6 +773,49 @@ pub fn reset(root: &Path, arg: &str, yes: bool) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `workbook loom NN`: model-check the learner's code (or the reference) with loom.
+pub fn loom(root: &Path, number: &str, solution: bool) -> Result<ExitCode, Error> {
+    let lesson = find_lesson(root, number)?;
+    if !lessons::has_models(root, &lesson) {
+        return Err(Error::Usage(format!(
+            "lesson {} has no loom models (a `#[cfg(loom)] mod model` in its tests)",
+            lesson.number
+        )));
+    }
+    let whose = if solution {
+        "the reference solution"
+    } else {
+        "your code"
+    };
+    println!(
+        "Model-checking {whose} in lesson {} with loom. The first build takes a minute or two \
+         (everything is rebuilt with `{}`, in target/loom); then each model runs your code \
+         once for every interleaving that matters, which takes a few seconds each.",
+        lesson.number,
+        lessons::LOOM_RUSTFLAGS
+    );
+    let mut cmd = lessons::loom_command(
+        root,
+        &root.join("target").join("loom"),
+        &lesson,
+        solution,
+        &[],
+    );
+    let status = cmd
+        .status()
+        .map_err(|e| Error::Failed(format!("cannot run cargo: {e}")))?;
+    if status.success() {
+        println!("Every model passed: no interleaving loom tried breaks your code.");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "A model failed: the message above names the exercise. Loom found an interleaving \
+             that breaks it; read the chapter's section on that exercise, then run this again."
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -822,48 +865,5 @@ note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace";
     fn test_output_without_a_report_loses_only_the_test_file_location() {
         let block = "thread 'ex98_1_adds' panicked at lessons/98-first/tests/lesson.rs:3:5:\nassertion failed\nStopped on the first failure. Run `cargo insta test` to run all snapshots.\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace";
         assert_eq!(trim_message(block), ["assertion failed"]);
-    }
-}
-
-/// `workbook loom NN`: model-check the learner's code (or the reference) with loom.
-pub fn loom(root: &Path, number: &str, solution: bool) -> Result<ExitCode, Error> {
-    let lesson = find_lesson(root, number)?;
-    if !lessons::has_models(root, &lesson) {
-        return Err(Error::Usage(format!(
-            "lesson {} has no loom models (a `#[cfg(loom)] mod model` in its tests)",
-            lesson.number
-        )));
-    }
-    let whose = if solution {
-        "the reference solution"
-    } else {
-        "your code"
-    };
-    println!(
-        "Model-checking {whose} in lesson {} with loom. The first build takes a minute or two \
-         (everything is rebuilt with `{}`, in target/loom); then each model runs your code \
-         once for every interleaving that matters, which takes a few seconds each.",
-        lesson.number,
-        lessons::LOOM_RUSTFLAGS
-    );
-    let mut cmd = lessons::loom_command(
-        root,
-        &root.join("target").join("loom"),
-        &lesson,
-        solution,
-        &[],
-    );
-    let status = cmd
-        .status()
-        .map_err(|e| Error::Failed(format!("cannot run cargo: {e}")))?;
-    if status.success() {
-        println!("Every model passed: no interleaving loom tried breaks your code.");
-        Ok(ExitCode::SUCCESS)
-    } else {
-        println!(
-            "A model failed: the message above names the exercise. Loom found an interleaving \
-             that breaks it; read the chapter's section on that exercise, then run this again."
-        );
-        Ok(ExitCode::FAILURE)
     }
 }

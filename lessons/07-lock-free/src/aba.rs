@@ -18,11 +18,11 @@ pub struct FreeList {
     next: Box<[AtomicU32]>,
 }
 
-/// What `peek` saw: the head word, and the slot under the top one then.
 /// `try_pop`'s refusal: the list changed since `peek`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Changed;
 
+/// What `peek` saw: the head word, and the slot under the top one then.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Seen {
     pub head: u64,

@@ -20,7 +20,7 @@ use lesson_10::log::{Entry, SagaLog};
 use lesson_10::orchestrator::Orchestrator;
 use lesson_10::progress;
 use lesson_10::retry::RetryPolicy;
-use lesson_10::services::{Ledger, Op, Reply, Script, Service};
+use lesson_10::services::{self, Ledger, Op, Reply, Script, Service};
 use lesson_10::{Participant, SeededJitter, VirtualClock};
 
 /// Lesson 10: an order as a saga over inventory, payment and shipping.
@@ -48,13 +48,12 @@ struct Args {
     kill_at: u64,
 }
 
-/// The crash test's sagas. The tests script the same services when they resume one.
+/// The crash test's sagas (see `lesson_10::services::Scenario`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Scenario {
     /// Every step succeeds, after a lost reply at payment and a timeout at shipping.
     Completes,
-    /// Shipping refuses; payment's refund times out once, inventory's release loses its
-    /// reply once.
+    /// Shipping refuses; the undos time out or lose a reply once each.
     Compensates,
 }
 
@@ -84,22 +83,6 @@ fn main() {
     }
 }
 
-/// The scripts of a crash-test scenario, for inventory, payment and shipping.
-fn crash_scripts(scenario: Scenario) -> [Script; 3] {
-    match scenario {
-        Scenario::Completes => [
-            Script::ok(),
-            Script::ok().acts([Reply::LostReply]),
-            Script::ok().acts([Reply::TimedOut]),
-        ],
-        Scenario::Compensates => [
-            Script::ok().undos([Reply::LostReply]),
-            Script::ok().undos([Reply::TimedOut]),
-            Script::ok().acts([Reply::Refuse("no carrier for this address")]),
-        ],
-    }
-}
-
 fn crash_test(path: &Path, scenario: Scenario, kill_at: u64, attempts: u32) {
     let fail = |what: &str, e: &dyn std::fmt::Display| -> ! {
         eprintln!("crash test: {what}: {e}");
@@ -108,7 +91,10 @@ fn crash_test(path: &Path, scenario: Scenario, kill_at: u64, attempts: u32) {
     let log = SagaLog::open(path).unwrap_or_else(|e| fail("cannot open the log", &e));
     let services: Vec<Service> = STEPS
         .iter()
-        .zip(crash_scripts(scenario))
+        .zip(match scenario {
+            Scenario::Completes => services::Scenario::Completes.scripts(),
+            Scenario::Compensates => services::Scenario::Compensates.scripts(),
+        })
         .map(|(name, script)| {
             Service::open(path, name, script).unwrap_or_else(|e| fail("cannot open", &e))
         })

@@ -71,6 +71,35 @@ impl Script {
     }
 }
 
+/// The crash test's two sagas: the lesson program runs one with `--crash-test`, and the
+/// test that kills it resumes it with the same scripts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    /// Every step succeeds, after a lost reply at payment and a timeout at shipping.
+    Completes,
+    /// Shipping refuses; payment's refund times out once, inventory's release loses its
+    /// reply once.
+    Compensates,
+}
+
+impl Scenario {
+    /// The scripts of inventory, payment and shipping, in that order.
+    pub fn scripts(self) -> [Script; 3] {
+        match self {
+            Scenario::Completes => [
+                Script::ok(),
+                Script::ok().acts([Reply::LostReply]),
+                Script::ok().acts([Reply::TimedOut]),
+            ],
+            Scenario::Compensates => [
+                Script::ok().undos([Reply::LostReply]),
+                Script::ok().undos([Reply::TimedOut]),
+                Script::ok().acts([Reply::Refuse("no carrier for this address")]),
+            ],
+        }
+    }
+}
+
 /// What a key stands for in a service's ledger.
 const DONE: &str = "done";
 const UNDONE: &str = "undone";

@@ -16,7 +16,7 @@ use lesson_10::log::{Entry, SagaLog};
 use lesson_10::orchestrator::Orchestrator;
 use lesson_10::progress::{self, Progress};
 use lesson_10::retry::{RetryPolicy, retry};
-use lesson_10::services::{Call, Ledger, Op, Reply, Script, Service};
+use lesson_10::services::{Call, Ledger, Op, Reply, Scenario, Script, Service};
 use lesson_10::{
     Failure, Jitter, MostJitter, NoJitter, Participant, SeededJitter, Status, StepError,
     VirtualClock,
@@ -967,34 +967,11 @@ fn ex10_4_an_undo_that_keeps_failing_is_stuck_reported_and_the_others_still_run(
 // ---------------------------------------------------------------------------------------
 // 10.5 resuming after a crash
 
-/// The crash test's sagas; the lesson program's `--scenario` runs the same scripts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scenario {
-    Completes,
-    Compensates,
-}
-
-impl Scenario {
-    fn scripts(self) -> [Script; 3] {
-        match self {
-            Scenario::Completes => [
-                Script::ok(),
-                Script::ok().acts([Reply::LostReply]),
-                Script::ok().acts([Reply::TimedOut]),
-            ],
-            Scenario::Compensates => [
-                Script::ok().undos([Reply::LostReply]),
-                Script::ok().undos([Reply::TimedOut]),
-                Script::ok().acts([Reply::Refuse("no carrier for this address")]),
-            ],
-        }
-    }
-
-    fn arg(self) -> &'static str {
-        match self {
-            Scenario::Completes => "completes",
-            Scenario::Compensates => "compensates",
-        }
+/// The name of a crash-test scenario on the lesson program's command line.
+fn arg(scenario: Scenario) -> &'static str {
+    match scenario {
+        Scenario::Completes => "completes",
+        Scenario::Compensates => "compensates",
     }
 }
 
@@ -1178,7 +1155,7 @@ fn ex10_5_a_killed_orchestrator_is_resumed_from_its_log() {
                     let out = Process::new(env!("CARGO_BIN_EXE_lesson-10"))
                         .arg("--crash-test")
                         .arg(&w.path)
-                        .args(["--scenario", scenario.arg()])
+                        .args(["--scenario", arg(scenario)])
                         .args(["--kill-at", &k.to_string()])
                         .stdin(Stdio::null())
                         .output()

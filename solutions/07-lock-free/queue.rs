@@ -14,7 +14,8 @@ use crate::sync::epoch::{self, Atomic, Owned, Shared};
 
 /// A lock-free FIFO queue. `head` points at a sentinel node whose value is not in the
 /// queue; the values are in the nodes after it. `tail` points at the last node, or at
-/// most one node behind it while a push is half done.
+/// most one node behind it while a push is half done — and never at a node before the
+/// head, which a pop may already have retired.
 pub struct Queue<T> {
     head: Atomic<Node<T>>,
     tail: Atomic<Node<T>>,
@@ -154,6 +155,44 @@ impl<T> Queue<T> {
             .next
             .load(Ordering::Acquire, &guard)
             .is_null()
+    }
+
+    /// For the tests, not an exercise: do the first half of a push and stop, as a pusher
+    /// paused for ever between linking its node and moving the tail would. The value is
+    /// in the queue; the tail is left one node behind the last.
+    pub fn push_stalled(&self, value: T) {
+        let guard = epoch::pin();
+        let node = Owned::new(Node {
+            value: MaybeUninit::new(value),
+            next: Atomic::null(),
+        });
+        // Walk from the tail to the last node (the tail may already lag) and link there.
+        let mut last = self.tail.load(Ordering::Acquire, &guard);
+        loop {
+            let next = unsafe { last.deref() }.next.load(Ordering::Acquire, &guard);
+            if next.is_null() {
+                break;
+            }
+            last = next;
+        }
+        unsafe { last.deref() }.next.store(node, Ordering::Release);
+    }
+
+    /// For the tests, not an exercise: whether the tail points at the head's node or one
+    /// after it, as it must whenever no operation is under way. A tail left on a node
+    /// that a pop has retired is not.
+    pub fn tail_is_in_the_queue(&self) -> bool {
+        let guard = epoch::pin();
+        let tail = self.tail.load(Ordering::Acquire, &guard);
+        let mut node = self.head.load(Ordering::Acquire, &guard);
+        // Only pointers are compared: the tail itself may point at freed memory.
+        while !node.is_null() {
+            if node == tail {
+                return true;
+            }
+            node = unsafe { node.deref() }.next.load(Ordering::Acquire, &guard);
+        }
+        false
     }
 }
 

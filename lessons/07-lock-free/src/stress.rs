@@ -8,7 +8,15 @@
 
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread;
+use std::thread::{self, ScopedJoinHandle};
+
+/// Wait for a thread, and if it panicked, go on with its panic: the test then reports
+/// what the thread hit (an unfinished exercise, an assertion), not "a thread panicked".
+fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
 
 /// What a run of producers and consumers did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -79,13 +87,10 @@ where
             })
             .collect();
         for producer in producing {
-            producer.join().expect("a producer panicked");
+            join(producer);
         }
         finished.store(true, Ordering::Release);
-        consuming
-            .into_iter()
-            .map(|c| c.join().expect("a consumer panicked"))
-            .collect()
+        consuming.into_iter().map(join).collect()
     });
     let mut rest = Vec::new();
     while let Some(item) = pop() {
@@ -169,10 +174,7 @@ where
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a thread panicked"))
-            .collect()
+        handles.into_iter().map(join).collect()
     });
     let mut rest = Vec::new();
     while let Some(item) = pop() {
@@ -220,10 +222,10 @@ pub fn counter_run(
             })
             .collect();
         for t in counting {
-            t.join().expect("a counting thread panicked");
+            join(t);
         }
         finished.store(true, Ordering::Release);
-        taker.join().expect("the taking thread panicked")
+        join(taker)
     });
     (threads * items, taken + counter.get())
 }
@@ -250,53 +252,56 @@ pub struct SlotAccount {
     pub one_winner: usize,
     /// Rounds with another number of winners.
     pub wrong_winners: usize,
-    /// Reads that returned a value no publisher wrote in full, or not the winner's.
+    /// Reads that returned something other than the winner's whole value: half of it,
+    /// another publisher's, or memory nobody wrote.
     pub torn: usize,
 }
 
+/// How many words a published value has: large enough that writing it takes a while, so
+/// that a reader let in too early catches the write half done.
+const SLOT_WORDS: usize = 32;
+
 /// `rounds` rounds in which `threads` threads race to publish a value into a new slot,
-/// then read it back. A value is a pair `(t, t)` for thread `t`, made large enough that
-/// a torn read would show.
+/// then read it back. Thread `t`'s value in round `r` is the number `r * threads + t + 1`
+/// repeated: never 0 (the memory of a new slot may be zeros) and never an earlier round's
+/// (a new slot may lie where the last one did). Every thread, winner or not, must read the
+/// winner's value whole.
 pub fn slot_run(threads: usize, rounds: usize) -> SlotAccount {
     let mut account = SlotAccount::default();
-    for _ in 0..rounds {
-        let slot = crate::atomics::Slot::<(u64, [u64; 6])>::new();
+    for round in 0..rounds {
+        let slot = crate::atomics::Slot::<[u64; SLOT_WORDS]>::new();
         let arrived = AtomicUsize::new(0);
-        let outcomes: Vec<(bool, usize)> = thread::scope(|s| {
+        let value = |t: usize| (round * threads + t + 1) as u64;
+        let outcomes: Vec<(bool, [u64; SLOT_WORDS])> = thread::scope(|s| {
             let (slot, arrived) = (&slot, &arrived);
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     s.spawn(move || {
                         spin_start(arrived, threads);
-                        let won = slot.publish((t as u64, [t as u64; 6])).is_ok();
-                        let mut torn = 0;
-                        // Read until the winner's value is there (it is at once for the
-                        // winner itself).
+                        let won = slot.publish([value(t); SLOT_WORDS]).is_ok();
+                        // Read until a value is there (it is at once for the winner).
                         loop {
-                            if let Some((who, rest)) = slot.get() {
-                                if rest.iter().any(|x| x != who) || (won && *who != t as u64) {
-                                    torn += 1;
-                                }
-                                break;
+                            if let Some(read) = slot.get() {
+                                return (won, *read);
                             }
                             thread::yield_now();
                         }
-                        (won, torn)
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a publisher panicked"))
-                .collect()
+            handles.into_iter().map(join).collect()
         });
-        let winners = outcomes.iter().filter(|(won, _)| *won).count();
-        if winners == 1 {
+        let winners: Vec<usize> = (0..threads).filter(|&t| outcomes[t].0).collect();
+        if winners.len() == 1 {
             account.one_winner += 1;
+            let expected = [value(winners[0]); SLOT_WORDS];
+            account.torn += outcomes
+                .iter()
+                .filter(|(_, read)| *read != expected)
+                .count();
         } else {
             account.wrong_winners += 1;
         }
-        account.torn += outcomes.iter().map(|(_, torn)| torn).sum::<usize>();
     }
     account
 }
@@ -346,10 +351,7 @@ pub fn free_list_run(slots: u32, threads: usize, rounds: usize) -> FreeListAccou
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a thread using the free list panicked"))
-            .sum()
+        handles.into_iter().map(join).sum()
     });
     let mut left = vec![false; slots as usize];
     while let Some(slot) = list.pop() {

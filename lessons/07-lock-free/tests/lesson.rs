@@ -32,6 +32,33 @@ impl Drop for Tracked {
     }
 }
 
+/// A value that records its own drops in `drops[id]`: a value dropped twice (a pop that
+/// copied it out and then lost the race) shows as a 2, without corrupting memory the way
+/// a `String` dropped twice does.
+struct Counted<'a> {
+    id: u64,
+    drops: &'a [AtomicUsize],
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.drops[self.id as usize].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// "n values dropped twice or more, m never", if any value was not dropped exactly once.
+fn wrong_drops(drops: &[AtomicUsize]) -> Option<String> {
+    let counts: Vec<usize> = drops.iter().map(|d| d.load(Ordering::Relaxed)).collect();
+    let twice = counts.iter().filter(|&&c| c > 1).count();
+    let never = counts.iter().filter(|&&c| c == 0).count();
+    (twice + never > 0).then(|| {
+        format!(
+            "of {} values, {twice} were dropped more than once and {never} never",
+            counts.len()
+        )
+    })
+}
+
 fn clean(run: &Account) -> Account {
     Account {
         pushed: run.pushed,
@@ -169,7 +196,14 @@ fn ex07_2_racing_publishers_make_exactly_one_winner() {
                      Checking that the slot is empty and then marking it taken, in two steps, lets two publishers both see it empty",
                     run.wrong_winners
                 );
-                assert_eq!(run.torn, 0, "reads that saw a value other than the winner's, or half of one");
+                assert_eq!(
+                    run.torn, 0,
+                    "batch {batch}: {} of {} reads after a race to publish saw something other than the winner's whole value \
+                     (half of it, or memory nobody had written yet). get() must return Some only once the value is written in full: \
+                     claim the slot, write the value, and only then mark it ready",
+                    run.torn,
+                    4 * rounds
+                );
             }
         });
 }
@@ -263,6 +297,35 @@ fn ex07_3_threads_that_push_then_pop_never_find_it_empty() {
     });
 }
 
+#[cfg(not(loom))]
+#[test]
+fn ex07_3_values_that_race_are_dropped_once() {
+    exercise("07.3").hangs_if(SPINS_FOREVER).run(|| {
+        for round in rounds(20) {
+            let (threads, items) = (4, 20_000);
+            let drops: Vec<AtomicUsize> = (0..threads * items).map(|_| AtomicUsize::new(0)).collect();
+            let stack = Stack::new();
+            let run = stress::pairs(
+                threads,
+                items,
+                |x| stack.push(Counted { id: x, drops: &drops }),
+                || stack.pop().map(|value| value.id),
+            );
+            drop(stack);
+            let run = Account { out_of_order: 0, ..run };
+            assert_eq!(run, clean(&run), "round {round}: 4 threads each pushed a value and then popped one, 20000 times; every value must come out once");
+            if let Some(wrong) = wrong_drops(&drops) {
+                panic!(
+                    "round {round}: 4 threads pushed and popped values that count their drops: {wrong}. \
+                     A pop that moves the value out of the node before its compare-exchange succeeds holds a copy when the exchange fails, \
+                     and drops it, while the thread that does unlink the node drops the value again (for a String, a double free). \
+                     Move the value out only after your exchange has unlinked the node"
+                );
+            }
+        }
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // 07.4 Michael–Scott queue
 
@@ -349,6 +412,66 @@ fn ex07_4_threads_that_push_then_pop_never_find_it_empty() {
             );
         }
     });
+}
+
+#[cfg(not(loom))]
+#[test]
+fn ex07_4_values_that_race_are_dropped_once() {
+    exercise("07.4").hangs_if(SPINS_FOREVER).run(|| {
+        for round in rounds(20) {
+            let (threads, items) = (4, 20_000);
+            let drops: Vec<AtomicUsize> = (0..threads * items).map(|_| AtomicUsize::new(0)).collect();
+            let queue = Queue::new();
+            let run = stress::pairs(
+                threads,
+                items,
+                |x| queue.push(Counted { id: x, drops: &drops }),
+                || queue.pop().map(|value| value.id),
+            );
+            drop(queue);
+            assert_eq!(run, clean(&run), "round {round}: 4 threads each pushed a value and then popped one, 20000 times; every value must come out once, each producer's in order");
+            if let Some(wrong) = wrong_drops(&drops) {
+                panic!(
+                    "round {round}: 4 threads pushed and popped values that count their drops: {wrong}. \
+                     A pop that reads the value out of the first node before its compare-exchange on the head succeeds holds a copy when the exchange fails, \
+                     and drops it, while the thread that does move the head drops the value again (for a String, a double free). \
+                     Read the value only after your exchange has moved the head"
+                );
+            }
+        }
+    });
+}
+
+#[cfg(not(loom))]
+#[test]
+fn ex07_4_a_stalled_push_blocks_no_one() {
+    exercise("07.4")
+        .hangs_if("a push that waits for a stalled pusher to move the tail waits for ever: when the tail's node already has a next, move the tail on yourself (help), then try again")
+        .run(|| {
+            // A pusher linked 1 and was paused for ever before moving the tail.
+            let queue = Queue::new();
+            queue.push_stalled(1);
+            assert!(!queue.is_empty(), "after a push that linked its node but did not move the tail, the value is in the queue");
+            // A push now must not wait for the stalled one: it would wait for ever.
+            queue.push(2);
+            queue.push_stalled(3);
+            assert_eq!(queue.pop(), Some(1), "the stalled push's value comes out first: it was linked first");
+            assert_eq!(queue.pop(), Some(2), "then the push that came after it");
+            assert!(
+                queue.tail_is_in_the_queue(),
+                "after a stalled push of 3 and two pops, the tail points at a node before the head, which a pop retired: \
+                 a pop that finds the tail on the sentinel it is about to unlink must move the tail on first, or the next push dereferences freed memory"
+            );
+            assert_eq!(queue.pop(), Some(3), "the second stalled push's value comes out last");
+            assert!(
+                queue.tail_is_in_the_queue(),
+                "after popping the last value while the tail lagged behind it, the tail points at a node before the head, which a pop retired: \
+                 a pop that finds the tail on the sentinel it is about to unlink must move the tail on first, or the next push dereferences freed memory"
+            );
+            assert_eq!(queue.pop(), None, "everything was popped");
+            queue.push(4);
+            assert_eq!(queue.pop(), Some(4), "a push and a pop after all that");
+        });
 }
 
 // ---------------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ fn main() {
     let config = Config {
         workers: args.workers as usize,
         reducers: args.reducers as usize,
-        stall_after: Duration::from_millis(500),
+        stall_after: Duration::from_secs(1),
     };
     println!(
         "corpus: seed {}, {} words drawn from {VOCABULARY} (Zipf), {} bytes, {} splits",

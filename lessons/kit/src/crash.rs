@@ -103,7 +103,11 @@ extern "C" fn handler(signal: libc::c_int, info: *mut libc::siginfo_t, context: 
     if !any {
         put(b" none (it happened outside them)");
     }
-    put(b".\nkit: memory used after it was freed, or freed twice, is the usual cause; run one test at a time (`-- --test-threads=1 NAME`) to see which.\n");
+    put(if signal == libc::SIGABRT {
+        b".\nkit: read the lines just above: a panic that could not unwind ends in an abort (loom reports what it found that way), and so does memory freed twice. Run one test at a time (`-- --test-threads=1 --nocapture NAME`) to see which.\n" as &[u8]
+    } else {
+        b".\nkit: memory used after it was freed is the usual cause; run one test at a time (`-- --test-threads=1 NAME`) to see which.\n"
+    });
     // SAFETY: write(2) is async-signal-safe; the buffer is ours.
     unsafe {
         libc::write(2, buf.as_ptr().cast(), len);

@@ -270,8 +270,9 @@ impl Exercise {
     ///
     /// The body's own panic comes first; then a todo that panicked on the body's thread
     /// (a task on the paused runtime); then one from any other thread (a thread the
-    /// learner's code spawned), since a test for a later exercise usually fails because
-    /// an earlier one is not done.
+    /// learner's code or the test spawned), of this test's exercise if there is one, else
+    /// of any, since a test for a later exercise usually fails because an earlier one is
+    /// not done.
     fn not_done(&self, own: Option<&str>, thread_name: &str) -> Option<NotDone> {
         let recorded = recorded_todos();
         let location_of = |message: &str| {
@@ -289,10 +290,15 @@ impl Exercise {
                     .and_then(|(_, m, l)| parse_todo(m).map(|t| (t, Some(l.clone()))))
             })
             .or_else(|| {
-                recorded
+                // Tests run at once, so another test's threads may have recorded theirs
+                // too: prefer a todo of this test's own exercise.
+                let others: Vec<_> = recorded
                     .iter()
-                    .find(|(t, _, _)| !t.as_deref().unwrap_or("").starts_with(THREAD_PREFIX))
-                    .and_then(|(_, m, l)| parse_todo(m).map(|t| (t, Some(l.clone()))))
+                    .filter(|(t, _, _)| !t.as_deref().unwrap_or("").starts_with(THREAD_PREFIX))
+                    .filter_map(|(_, m, l)| parse_todo(m).map(|t| (t, Some(l.clone()))))
+                    .collect();
+                let own = others.iter().position(|((id, _), _)| *id == self.info.id);
+                others.into_iter().nth(own.unwrap_or(0))
             })?;
         Some(NotDone {
             id,

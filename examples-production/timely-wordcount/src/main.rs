@@ -70,11 +70,15 @@ fn main() {
                     },
                 )
                 // Collect every total on worker 0.
-                .sink(Exchange::new(|_: &(String, u64)| 0), "Collect", move |(input, _)| {
-                    input.for_each(|_time, data| {
-                        sink.borrow_mut().extend(data.drain(..));
-                    });
-                });
+                .sink(
+                    Exchange::new(|_: &(String, u64)| 0),
+                    "Collect",
+                    move |(input, _)| {
+                        input.for_each(|_time, data| {
+                            sink.borrow_mut().extend(data.drain(..));
+                        });
+                    },
+                );
         });
 
         // Map and combine: worker i reads splits i, i + peers, …, and sends one partial

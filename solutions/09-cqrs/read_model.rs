@@ -191,8 +191,11 @@ impl Projector {
     /// Fold `events` (in position order) into the read model and publish the result;
     /// return the position of the published view.
     ///
-    /// - Readers see all of the batch or none of it, never a part, and never a view whose
-    ///   position does not match its contents.
+    /// - Readers see whole events: the view before an event or after it, never part of
+    ///   one, and never a view whose position does not match its contents. (Any prefix of
+    ///   the log is a true view, so a reader may see the view after some of the batch's
+    ///   events; publishing once per batch costs one copy of the view per batch,
+    ///   publishing after every event one per event.)
     /// - Readers never wait for the computation: the catalog may take its time, and a
     ///   `snapshot` meanwhile returns the view before the batch at once.
     /// - Events the view already has (at or before its position) count nothing.

@@ -121,9 +121,10 @@ impl OrderState {
 
 /// Decide what `command` does to an order in `state`: the event to record, or why not.
 ///
-/// - `Place`: the order must be `New` (else `AlreadyPlaced`), have at least one line
-///   (else `NoLines`), and no line of quantity 0 (else `ZeroQuantity`). The event is
-///   `Placed` with the command's customer and lines.
+/// - `Place`, checked in this order: the order must be `New` (else `AlreadyPlaced`,
+///   whatever the lines), have at least one line (else `NoLines`), and no line of
+///   quantity 0 (else `ZeroQuantity`). The event is `Placed` with the command's customer
+///   and lines.
 /// - `Ship` and `Cancel`: the order must be `Open`. A `New` order is `NoSuchOrder`, a
 ///   shipped one `AlreadyShipped`, a cancelled one `AlreadyCancelled`. The events are
 ///   `Shipped` and `Cancelled`.

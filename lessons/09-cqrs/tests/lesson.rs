@@ -6,9 +6,12 @@
 //! or 0), totals, statuses, which orders are open, and the position.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -345,6 +348,13 @@ fn ex09_1_commands_are_checked_against_the_order_s_own_events() {
                 place(1, "bob", &[("bread", 1)]),
                 refused(Rejection::AlreadyPlaced),
             ),
+            // An existing order is AlreadyPlaced whatever the new command's lines: the
+            // state is checked first.
+            (place(1, "bob", &[]), refused(Rejection::AlreadyPlaced)),
+            (
+                place(1, "bob", &[("milk", 0)]),
+                refused(Rejection::AlreadyPlaced),
+            ),
             (place(2, "bob", &[]), refused(Rejection::NoLines)),
             (
                 place(2, "bob", &[("bread", 1), ("milk", 0)]),
@@ -362,7 +372,12 @@ fn ex09_1_commands_are_checked_against_the_order_s_own_events() {
         ];
         for (command, want) in steps {
             let got = bus.execute(command.clone());
-            assert_eq!(got, want, "execute({command:?})");
+            assert_eq!(
+                got, want,
+                "execute({command:?}). When a command fails more than one condition, the first \
+                 one listed in `decide`'s doc comment decides the answer: a `Place` for an order \
+                 that exists is AlreadyPlaced whatever its lines"
+            );
         }
         assert_eq!(
             store.head(),
@@ -468,10 +483,21 @@ fn ex09_1_two_racing_commands_cannot_both_succeed() {
                          Expected::Exact(version), and on a conflict load again and decide again — \
                          never append the same event again at the new version"
                     ),
+                    (Ok(_), Err(CommandError::Rejected(why))) => panic!(
+                        "round {round}: `ship order-7` succeeded, then `cancel order-7`, loading the \
+                         order again, found it shipped but was refused with {why:?}: an order that \
+                         has shipped is AlreadyShipped. The retry worked; look at `decide`"
+                    ),
+                    (Err(CommandError::Rejected(why)), Ok(_)) => panic!(
+                        "round {round}: `cancel order-7` succeeded, then `ship order-7`, loading the \
+                         order again, found it cancelled but was refused with {why:?}: an order \
+                         that was cancelled is AlreadyCancelled. The retry worked; look at `decide`"
+                    ),
                     (a, b) => panic!(
                         "round {round}: ship → {a:?}, cancel → {b:?}; expected one to succeed and the \
                          other, after loading the order again, to be refused (AlreadyShipped or \
-                         AlreadyCancelled). A conflict is not a refusal: load again and decide again"
+                         AlreadyCancelled). A conflict is not a refusal, nor the end: on a conflict \
+                         load the order again and decide again"
                     ),
                 }
                 assert_eq!(events.len(), 2, "round {round}: Placed, then one of Shipped or Cancelled");
@@ -594,7 +620,11 @@ fn ex09_2_units_follow_orders_through_their_lives() {
             (3, 2),
             "categories from the catalog: sku-00 is in cat-0, sku-01 in cat-1"
         );
-        assert_eq!(v.status(OrderId(1)), Some(Status::Open));
+        assert_eq!(
+            v.status(OrderId(1)),
+            Some(Status::Open),
+            "order-1's status after it is placed"
+        );
 
         let v = step(1);
         assert_eq!(
@@ -619,7 +649,11 @@ fn ex09_2_units_follow_orders_through_their_lives() {
             "after order-1 ships: its units leave the open counts and are counted as shipped"
         );
         assert_eq!(v.open_units_in("cat-0"), 4, "cat-0 keeps order-2's 4 units");
-        assert_eq!(v.status(OrderId(1)), Some(Status::Shipped));
+        assert_eq!(
+            v.status(OrderId(1)),
+            Some(Status::Shipped),
+            "order-1's status after it ships"
+        );
         assert!(
             !v.open_orders.contains_key(&OrderId(1)),
             "order-1 is no longer open"
@@ -631,8 +665,16 @@ fn ex09_2_units_follow_orders_through_their_lives() {
             (0, 5, 0),
             "after order-2 is cancelled: nothing open, and a cancelled order ships nothing"
         );
-        assert_eq!(v.status(OrderId(2)), Some(Status::Cancelled));
-        assert_eq!(canon(&v), expect_at(&events, at(4), category_of));
+        assert_eq!(
+            v.status(OrderId(2)),
+            Some(Status::Cancelled),
+            "order-2's status after it is cancelled"
+        );
+        assert_eq!(
+            canon(&v),
+            expect_at(&events, at(4), category_of),
+            "the whole view after the four events"
+        );
     });
 }
 
@@ -640,12 +682,18 @@ fn ex09_2_units_follow_orders_through_their_lives() {
 fn ex09_2_a_redelivered_event_counts_nothing() {
     exercise("09.2").run(|| {
         let events = recorded(&history(12, 4, |_| None));
+        assert!(
+            matches!(events[8].event, Event::Placed { .. }),
+            "the test's own setup: event 9, the last before the redelivery, places an order"
+        );
         let mut view = SalesView::new();
-        for e in &events[..10] {
+        for e in &events[..9] {
             view.apply(e, &Rule);
         }
-        // An at-least-once source hands out events 6..=10 again, then goes on.
-        for e in &events[5..] {
+        // An at-least-once source hands out events 5..=9 again, then goes on. Event 9, the
+        // one at the view's position, places an order: counted again, its units would be
+        // open twice.
+        for e in &events[4..] {
             view.apply(e, &Rule);
         }
         view.apply(&events[0], &Rule); // a very late duplicate
@@ -654,8 +702,10 @@ fn ex09_2_a_redelivered_event_counts_nothing() {
         assert_eq!(
             (got.open_units, got.shipped_units, got.position),
             (want.open_units, want.shipped_units, want.position),
-            "(open_units, shipped_units, position) after events 1..=10, then 6..=end again, then 1 \
-             again: an event at or before the view's position is already in it and must count nothing"
+            "(open_units, shipped_units, position) after events 1..=9, then 5..=end again, then 1 \
+             again: an event at or before the view's position is already in it and must count \
+             nothing — the event *at* the position too, which is the last one the view folded in \
+             (skip when `recorded.position <= self.position`, not `<`)"
         );
         assert_eq!(got, want, "the whole view equals one pass over the events");
     });
@@ -692,7 +742,23 @@ fn ex09_2_a_product_moved_to_another_category_leaves_the_one_it_was_counted_in()
             .unwrap()
             .insert("sku-00".to_string(), "cat-new".to_string());
         view.apply(&events[1], &catalog);
-        view.apply(&events[2], &catalog);
+        let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            view.apply(&events[2], &catalog)
+        }));
+        if let Err(panic) = closed {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            panic!(
+                "apply panicked ({why}) when order-1 was cancelled. Order-1's 3 units of sku-00 \
+                 were counted in cat-0 when it was placed; the catalog has since moved sku-00 to \
+                 cat-new, which holds only order-2's 2 units. Taking 3 from cat-new underflows: \
+                 take the units from the category stored with the order's line, not from the \
+                 one the catalog gives now"
+            );
+        }
         assert_eq!(
             (view.open_units_in("cat-0"), view.open_units_in("cat-new")),
             (0, 2),
@@ -700,7 +766,11 @@ fn ex09_2_a_product_moved_to_another_category_leaves_the_one_it_was_counted_in()
              is cancelled, although the catalog has since moved sku-00 to cat-new; order-2's 2 \
              units stay in cat-new. Keep each line's category in the open order"
         );
-        assert_eq!(parts_disagree(&view), None);
+        assert_eq!(
+            parts_disagree(&view),
+            None,
+            "after order-1 is cancelled, the view's counts must still agree"
+        );
     });
 }
 
@@ -752,14 +822,21 @@ fn ex09_3_a_snapshot_is_a_whole_view_at_its_position() {
         );
         assert_eq!(
             canon(&model.snapshot()),
-            expect_at(&events, at(8), category_of)
+            expect_at(&events, at(8), category_of),
+            "the view at @8, after a batch of @3..=@8 applied to a view at @5: events @3, @4 and \
+             @5 were in the view already and count nothing, @5 (the view's own position) \
+             included. If only this fails, look at 09.2's idempotence check"
         );
         assert_eq!(
             projector.apply_batch(&[]),
             at(8),
             "an empty batch changes nothing"
         );
-        assert_eq!(model.snapshot().position, at(8));
+        assert_eq!(
+            model.snapshot().position,
+            at(8),
+            "the published view is still at @8 after an empty batch"
+        );
     });
 }
 
@@ -939,7 +1016,11 @@ fn ex09_3_readers_never_wait_for_the_projector() {
             );
             assert_eq!(writer.join().expect("no panic"), at(2), "the batch then completes");
             reader.join().expect("no panic");
-            assert_eq!(model.snapshot().open_units_of("held"), 5);
+            assert_eq!(
+                model.snapshot().open_units_of("held"),
+                5,
+                "once the lookup returns, the batch is published: 5 units of `held` are open"
+            );
         });
 }
 
@@ -971,7 +1052,11 @@ fn ex09_3_a_crash_halfway_loses_nothing_and_counts_nothing_twice() {
             armed: AtomicBool::new(true),
         });
         let (mut first, model) = projector(Arc::new(EventStore::new()), catalog.clone());
-        assert_eq!(first.apply_batch(&events[..5]), at(5));
+        assert_eq!(
+            first.apply_batch(&events[..5]),
+            at(5),
+            "a first batch of five events, before the catalog fails"
+        );
 
         // The projector crashes in the middle of the next batch, at event 11.
         let batch = events[5..].to_vec();
@@ -998,7 +1083,11 @@ fn ex09_3_a_crash_halfway_loses_nothing_and_counts_nothing_twice() {
         // the whole batch again (it redelivers from an older offset).
         catalog.armed.store(false, Ordering::SeqCst);
         let mut restarted = Projector::new(Arc::new(EventStore::new()), catalog, model.clone());
-        assert_eq!(restarted.apply_batch(&events), at(20));
+        assert_eq!(
+            restarted.apply_batch(&events),
+            at(20),
+            "a restarted projector handed all 20 events again ends at @20"
+        );
         assert_eq!(
             canon(&model.snapshot()),
             expect_at(&events, at(20), category_of),
@@ -1036,7 +1125,11 @@ fn ex09_4_catch_up_stops_at_the_position_asked() {
                 "already there: nothing to do"
             );
             assert_eq!(projector.catch_up(at(7)), at(12), "a view never goes back");
-            assert_eq!(projector.catch_up(head), head);
+            assert_eq!(
+                projector.catch_up(head),
+                head,
+                "catch_up to the end of the log"
+            );
             assert_eq!(
                 projector.catch_up(head.after(50)),
                 head,
@@ -1044,7 +1137,8 @@ fn ex09_4_catch_up_stops_at_the_position_asked() {
             );
             assert_eq!(
                 canon(&model.snapshot()),
-                expect_at(&events, head, category_of)
+                expect_at(&events, head, category_of),
+                "the view at the end of the log: every event once"
             );
         });
 }
@@ -1083,7 +1177,8 @@ fn ex09_4_a_source_that_hands_out_a_few_at_a_time() {
             );
             assert_eq!(
                 canon(&model.snapshot()),
-                expect_at(&events, at(33), category_of)
+                expect_at(&events, at(33), category_of),
+                "the view at @33, read five events at a time: every event once, none past @33"
             );
             let reads = source.reads.lock().unwrap().clone();
             assert!(
@@ -1093,17 +1188,18 @@ fn ex09_4_a_source_that_hands_out_a_few_at_a_time() {
         });
 }
 
-/// A source that delivers at least once: each read hands out again the three events
-/// before `after` (those it delivered last time), then up to `max` new ones.
+/// A source that delivers at least once: each read hands out again up to three events at
+/// or before `after` (the last ones it delivered), then new ones — `max` events in all,
+/// the old ones included, as a broker that rewinds its offset does. It always hands out at
+/// least one new event when it has one, so a read never answers with old events only.
 struct Redelivering {
     store: Arc<EventStore>,
 }
 
 impl EventSource for Redelivering {
     fn read_after(&self, after: Position, max: usize) -> Vec<Recorded> {
-        let from = Position(after.0.saturating_sub(3));
-        self.store
-            .read_after(from, (after.0 - from.0) as usize + max)
+        let again = after.0.min(3).min(max.saturating_sub(1) as u64);
+        self.store.read_after(Position(after.0 - again), max)
     }
 }
 
@@ -1121,8 +1217,9 @@ fn ex09_4_an_at_least_once_source_counts_nothing_twice() {
                 assert_eq!(
                     projector.catch_up(to),
                     to,
-                    "catch_up({to}) from a source that hands out again the last events it delivered: \
-                     progress is the view's position, not the number of events received"
+                    "catch_up({to}) from a source that hands out again the last events it delivered, \
+                     within the number asked for: progress is the view's position, not the number of \
+                     events received (a count runs ahead of the view and stops short)"
                 );
                 assert_eq!(
                     canon(&model.snapshot()),
@@ -1143,14 +1240,24 @@ fn ex09_4_a_restarted_projector_goes_on_from_the_read_model() {
             let store = store_with(&history);
             let model = Arc::new(ReadModel::new());
             let mut first = Projector::new(store.clone(), Arc::new(Rule), model.clone());
-            assert_eq!(first.catch_up(at(10)), at(10));
+            assert_eq!(
+                first.catch_up(at(10)),
+                at(10),
+                "the first projector catches up to @10"
+            );
             drop(first);
             let source = Arc::new(Trickle {
                 store,
                 reads: Mutex::new(Vec::new()),
             });
             let mut second = Projector::new(source.clone(), Arc::new(Rule), model.clone());
-            assert_eq!(second.catch_up(at(20)), at(20));
+            assert_eq!(
+                second.catch_up(at(20)),
+                at(20),
+                "a second projector over the read model at @10, reading from a source that hands \
+                 out five events at a time, catches up to @20: start from the read model's \
+                 position, and keep reading until the position asked for (or an empty answer)"
+            );
             let reads = source.reads.lock().unwrap().clone();
             assert_eq!(
                 reads.first(),
@@ -1161,7 +1268,8 @@ fn ex09_4_a_restarted_projector_goes_on_from_the_read_model() {
             );
             assert_eq!(
                 canon(&model.snapshot()),
-                expect_at(&events, at(20), category_of)
+                expect_at(&events, at(20), category_of),
+                "the view at @20, after the restart: every event once"
             );
         });
 }
@@ -1198,7 +1306,7 @@ fn ex09_5_a_waiter_wakes_when_its_position_is_published() {
                 start.elapsed(),
                 ms(250),
                 "wait_for returned {:?} after it began, by the paused clock; the projector published \
-                 @6 at 250 ms. Wake when a view is published (a watch channel, a Notify): polling \
+                 @6 at 250 ms. Wake when a view is published (a watch channel): polling \
                  on a timer answers late",
                 start.elapsed()
             );
@@ -1223,7 +1331,14 @@ fn ex09_5_a_position_passed_in_one_step_wakes_the_waiter() {
                 "the projector went from @0 to @10 in one step, past @4: a waiter for @4 wakes then \
                  (wait until the position is at least the one asked, not equal to it)"
             );
-            assert_eq!(start.elapsed(), ms(100));
+            assert_eq!(
+                start.elapsed(),
+                ms(100),
+                "wait_for returned {:?} after it began, by the paused clock; the projector \
+                 published @10 at 100 ms. Wake when a view is published: polling on a timer \
+                 answers late",
+                start.elapsed()
+            );
         });
 }
 
@@ -1254,6 +1369,113 @@ fn ex09_5_a_waiter_gives_up_at_its_timeout_and_says_how_far_it_got() {
                 Duration::from_secs(1),
                 "it gives up when its timeout passes, by tokio's clock"
             );
+        });
+}
+
+/// The waker the test gives its waiter. When it is woken while the test is publishing a
+/// batch, it asks from another thread — as a waiter woken on another worker thread would,
+/// at once — which view `snapshot` returns at that moment, and gives that thread a moment
+/// to answer before the publisher goes on.
+struct WakeSpy {
+    real: Waker,
+    watch: Arc<SpyWatch>,
+}
+
+struct SpyWatch {
+    model: Arc<ReadModel>,
+    publishing: AtomicBool,
+    looks: Mutex<Vec<thread::JoinHandle<Position>>>,
+}
+
+impl Wake for WakeSpy {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.watch.publishing.load(Ordering::SeqCst) {
+            let (looked, has_looked) = mpsc::channel();
+            let model = self.watch.model.clone();
+            let look = thread::spawn(move || {
+                let position = model.snapshot().position;
+                let _ = looked.send(());
+                position
+            });
+            // A publisher that signals while it still holds its lock makes the look wait
+            // until it lets go; that is fine, and the test does not wait for it here.
+            let _ = has_looked.recv_timeout(Duration::from_millis(100));
+            self.watch.looks.lock().unwrap().push(look);
+        }
+        self.real.wake_by_ref();
+    }
+}
+
+/// A future polled with a [`WakeSpy`] in place of the runtime's waker.
+struct Spied<F> {
+    inner: Pin<Box<F>>,
+    watch: Arc<SpyWatch>,
+}
+
+impl<F: Future> Future for Spied<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let spy = Waker::from(Arc::new(WakeSpy {
+            real: cx.waker().clone(),
+            watch: self.watch.clone(),
+        }));
+        self.inner.as_mut().poll(&mut Context::from_waker(&spy))
+    }
+}
+
+#[test]
+fn ex09_5_a_woken_waiter_finds_the_view_it_was_woken_for() {
+    exercise("09.5")
+        .hangs_if("wait_for blocks the runtime thread: await, do not block")
+        .run_async(|| async {
+            let events = recorded(&twelve_events());
+            let (mut projector, model) = projector(Arc::new(EventStore::new()), Arc::new(Rule));
+            let watch = Arc::new(SpyWatch {
+                model: model.clone(),
+                publishing: AtomicBool::new(false),
+                looks: Mutex::new(Vec::new()),
+            });
+            let waiter = tokio::spawn(Spied {
+                inner: Box::pin({
+                    let model = model.clone();
+                    async move {
+                        model
+                            .wait_for(at(6), Duration::from_secs(1))
+                            .await
+                            .map(|view| view.position)
+                    }
+                }),
+                watch: watch.clone(),
+            });
+            tokio::time::sleep(ms(100)).await; // the waiter is waiting by now
+            watch.publishing.store(true, Ordering::SeqCst);
+            projector.apply_batch(&events[..6]);
+            watch.publishing.store(false, Ordering::SeqCst);
+            let got = waiter.await.expect("the waiter does not panic");
+            assert_eq!(
+                got,
+                Ok(at(6)),
+                "a waiter for @6, while apply_batch publishes @1..=@6 in one batch"
+            );
+            let looks: Vec<Position> = std::mem::take(&mut *watch.looks.lock().unwrap())
+                .into_iter()
+                .map(|look| look.join().expect("snapshot does not panic"))
+                .collect();
+            if let Some(stale) = looks.iter().find(|p| **p == Position::START) {
+                panic!(
+                    "the waiter for @6 was woken while apply_batch published @1..=@6, and at that \
+                     moment snapshot() still returned the view at {stale}: the waiters were \
+                     signalled before the new view was swapped in. Here the waiter ran only after \
+                     apply_batch returned, but on a runtime with several threads it runs at once, \
+                     reads the old view and returns a view short of the position it waited for. \
+                     Swap first, then signal"
+                );
+            }
         });
 }
 

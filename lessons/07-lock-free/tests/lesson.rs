@@ -580,9 +580,21 @@ mod model {
                 });
                 silence_panics_here(false);
                 if let Some(first) = FIRST_PANIC.with(|f| f.take()) {
-                    panic!("{first}\n(loom found an interleaving of the threads in this model that breaks it)");
+                    let meaning = meaning(&first);
+                    panic!("{first}{meaning}\n(loom found an interleaving of the threads in this model that breaks it)");
                 }
             });
+    }
+
+    /// Loom's own panics point into loom's source: say what they mean here.
+    fn meaning(message: &str) -> &'static str {
+        if message.contains("Causality violation") {
+            "\nThat is a data race: your code read memory (a slot's value, a node's field) that another thread wrote, \
+             without a Release store and an Acquire load between the write and the read. \
+             Find the store that publishes it and the load that receives it"
+        } else {
+            ""
+        }
     }
 
     thread_local! {
@@ -611,7 +623,10 @@ mod model {
                             .unwrap_or_default();
                         // Printed now as well: some failures (a node freed too early) end
                         // the process before the model returns.
-                        eprintln!("loom: the first interleaving that failed: {message}{at}");
+                        eprintln!(
+                            "loom: the first interleaving that failed: {message}{at}{}",
+                            meaning(&message)
+                        );
                         *first = Some(format!("{message}{at}"));
                     }
                 });
@@ -791,7 +806,10 @@ mod model {
                 all.push(s);
                 assert!(
                     all.len() <= 2,
-                    "more slots came out than the list has: {all:?} (A took {a:?}, B kept {b:?})"
+                    "more slots came out than the list has: {all:?} (A took {a:?}, B kept {b:?}). \
+                     A slot went back on the list while a thread held it, or a pop followed a stale `next`. \
+                     If your head carries a tag, look at the orderings: push writes `next[slot]` and then exchanges the head, \
+                     so that exchange must be Release and peek's load of the head Acquire, or a pop may read the `next` from before the push"
                 );
             }
             all.sort();

@@ -36,11 +36,11 @@ pub struct Config {
 }
 
 /// Run `job` over `splits`: one map task per split, `config.reducers` reduce tasks, on
-/// `config.workers` threads, each phase as described in [`Tasks`]: a task whose attempt
-/// fails is run again; a task that stalls is run again after `config.stall_after`, and
-/// whichever attempt commits first is the one kept. Returns when the last reduce task
-/// has committed, without waiting for stragglers (their threads end on their own; what
-/// they finish is dropped).
+/// `config.workers` threads, each phase as described in
+/// [`Tasks`](crate::tasks::Tasks): a task whose attempt fails is run again; a task that
+/// stalls is run again after `config.stall_after`, and whichever attempt commits first is
+/// the one kept. Returns when the last reduce task has committed, without waiting for
+/// stragglers (their threads end on their own; what they finish is dropped).
 ///
 /// The result must equal [`crate::sequential`] on the same splits.
 pub fn run<J: Job>(job: Arc<J>, splits: Arc<Vec<Split>>, config: Config) -> Output<J::Value> {

@@ -42,6 +42,10 @@ pub struct Config {
 /// the one kept. Returns when the last reduce task has committed, without waiting for
 /// stragglers (their threads end on their own; what they finish is dropped).
 ///
+/// A reduce task for partition `p` starts with `job.before_reduce(p)?` (a failure there
+/// fails the attempt), then [`reduce_task`](crate::shuffle::reduce_task). A map task is
+/// [`map_task`](crate::shuffle::map_task).
+///
 /// The result must equal [`crate::sequential`] on the same splits.
 pub fn run<J: Job>(job: Arc<J>, splits: Arc<Vec<Split>>, config: Config) -> Output<J::Value> {
     let _ = (job, splits, config);

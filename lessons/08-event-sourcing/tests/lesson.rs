@@ -91,6 +91,22 @@ fn stored(path: &Path, stream: &str) -> Vec<(Version, String, String)> {
         .collect()
 }
 
+/// The first append of a test: `events` at version 0 of `stream`, which must succeed and be
+/// committed (seen by another connection).
+fn first_append(store: &mut EventStore, path: &Path, stream: &str, events: &[NewEvent]) {
+    let v = store
+        .append(stream, 0, events)
+        .unwrap_or_else(|e| panic!("the first append, at version 0 of {stream:?}, failed: {e}"));
+    let seen = stored(path, stream).len();
+    assert_eq!(
+        seen,
+        events.len(),
+        "append returned Ok({v}), but another connection sees {seen} event(s) in the stream: \
+         Ok must mean committed. Call tx.commit() before returning (a rusqlite Transaction \
+         dropped without commit() rolls back)"
+    );
+}
+
 /// Every event of order `id`, decoded.
 fn events_of(store: &EventStore, id: &str) -> Vec<OrderEvent> {
     store
@@ -118,12 +134,90 @@ fn ten_commands() -> Vec<Command> {
     ]
 }
 
+/// What is wrong with the snapshots of order `id`, if anything: each must hold exactly the
+/// state its events 1..=s add up to.
+fn snapshots_are_off(repo: &Repository, id: &str) -> Option<String> {
+    let events = events_of(repo.store(), id);
+    let versions = repo
+        .store()
+        .snapshot_versions(id)
+        .expect("the snapshot versions read");
+    for s in versions {
+        let (_, state) = repo
+            .store()
+            .latest_snapshot(id, Some(s))
+            .expect("the snapshot reads")
+            .expect("the snapshot is there");
+        let state = codec::order_from_json(&state).expect("a readable snapshot");
+        let n = events.len();
+        if s as usize > n {
+            return Some(format!(
+                "there is a snapshot at version {s}, but the stream holds {n} events: save a \
+                 snapshot only after append returned Ok, labelled with the version it returned"
+            ));
+        }
+        let expected = Order::replay(&events[..s as usize]);
+        if state == expected {
+            continue;
+        }
+        let why = if state == Order::replay(&events[..s as usize - 1]) {
+            format!(
+                "it holds the state before event {s}. In execute, apply the events handle \
+                 decided to the loaded order, then save it"
+            )
+        } else {
+            "execute saves the loaded order with the events it just appended applied, \
+             labelled with the version append returned"
+                .to_string()
+        };
+        return Some(format!(
+            "the snapshot labelled version {s} must hold the state after events 1..={s}, \
+             exactly; it holds status {:?} and lines {:?}, where the events say {:?} and {:?}: \
+             {why}",
+            state.status, state.lines, expected.status, expected.lines
+        ));
+    }
+    None
+}
+
+/// What is wrong with `repo.load(id)`, if anything: it must be the replay of every stored
+/// event, at the number of events.
+fn load_is_off(repo: &Repository, id: &str) -> Option<String> {
+    let events = events_of(repo.store(), id);
+    let n = events.len() as Version;
+    let full = Order::replay(&events);
+    let snapshots = repo
+        .store()
+        .snapshot_versions(id)
+        .expect("the snapshot versions read");
+    match repo.load(id) {
+        Ok((order, v)) if (&order, v) == (&full, n) => None,
+        Ok((order, v)) => Some(format!(
+            "load returns the order at version {v} with status {:?} and lines {:?}, but the \
+             stream's {n} events replayed from the start give version {n}, status {:?} and \
+             lines {:?} (snapshots at {snapshots:?}). load starts from the latest snapshot s \
+             (none: Order::default() at 0) and applies the events after it: read(id, s, None) \
+             returns s+1 onwards. Not s again — the snapshot holds it — and without skipping \
+             s+1",
+            order.status, order.lines, full.status, full.lines
+        )),
+        Err(e) => Some(format!("load failed: {e}")),
+    }
+}
+
 /// Run `commands` on order `id`, the clock moving a minute before each; every one must
-/// succeed.
+/// succeed. After each, the snapshots and `load` must agree with the stored events.
 fn run_all(repo: &mut Repository, id: &str, env: &ScriptedEnv, commands: &[Command]) {
     for (i, command) in commands.iter().enumerate() {
         env.advance(60_000);
-        if let Err(e) = repo.execute(id, command, env) {
+        let result = repo.execute(id, command, env);
+        if let Some(why) = snapshots_are_off(repo, id).or_else(|| load_is_off(repo, id)) {
+            panic!(
+                "after command {} ({command:?}) on {id}, which returned {result:?}: {why}",
+                i + 1
+            );
+        }
+        if let Err(e) = result {
             panic!("command {} ({command:?}) on {id} failed: {e}", i + 1);
         }
     }
@@ -204,7 +298,11 @@ fn ex08_1_handle_decides_the_events_and_apply_remembers_them() {
             "a line whose quantity drops to 0 is gone: {:?}",
             removed.lines
         );
-        assert_eq!(removed.total(), Cents(1999));
+        assert_eq!(
+            removed.total(),
+            Cents(1999),
+            "total() after the tea is removed: only the pot is left"
+        );
         let confirmed = step(
             Command::Confirm,
             OrderEvent::Confirmed {
@@ -213,7 +311,9 @@ fn ex08_1_handle_decides_the_events_and_apply_remembers_them() {
         );
         assert_eq!(
             (confirmed.status, confirmed.confirmed_at),
-            (Status::Confirmed, Some(Timestamp(6_000)))
+            (Status::Confirmed, Some(Timestamp(6_000))),
+            "(status, confirmed_at) after applying Confirmed {{ at: 6000 }}: apply must set both \
+             from the event"
         );
         let shipped = step(
             ship("parcel-co"),
@@ -237,7 +337,8 @@ fn ex08_1_handle_decides_the_events_and_apply_remembers_them() {
                     carrier: "parcel-co".into(),
                     at: Timestamp(7_000)
                 })
-            )
+            ),
+            "(status, shipment) after applying Shipped: apply must set both from the event"
         );
 
         // Cancelling, from Open and from Confirmed.
@@ -251,7 +352,9 @@ fn ex08_1_handle_decides_the_events_and_apply_remembers_them() {
                 vec![OrderEvent::Cancelled {
                     reason: "changed my mind".into(),
                     at
-                }]
+                }],
+                "the events Cancel records while {:?}",
+                before.status
             );
             let mut after = before.clone();
             after.apply(&events[0]);
@@ -263,7 +366,9 @@ fn ex08_1_handle_decides_the_events_and_apply_remembers_them() {
                         reason: "changed my mind".into(),
                         at
                     })
-                )
+                ),
+                "(status, cancellation) after applying Cancelled to an order {:?}",
+                before.status
             );
         }
     });
@@ -512,6 +617,98 @@ fn ex08_1_replaying_the_same_events_always_gives_the_same_order() {
     });
 }
 
+#[test]
+fn ex08_1_apply_never_refuses_an_event() {
+    exercise("08.1").run(|| {
+        // Histories written by an older version of the shop, whose rules were not today's:
+        // staff could correct a line by more than it held, add to a confirmed order, and
+        // cancel a shipped one (a return). Today's handle would refuse each of these
+        // commands; the events are in the file all the same, and apply must take them.
+        let placed = OrderEvent::Placed {
+            customer: "grace".into(),
+            at: Timestamp(1_000),
+        };
+        let tea = OrderEvent::ItemAdded {
+            sku: "tea".into(),
+            quantity: 2,
+            unit_price: Cents(450),
+        };
+        let pot = OrderEvent::ItemAdded {
+            sku: "pot".into(),
+            quantity: 1,
+            unit_price: Cents(1999),
+        };
+        let confirmed = OrderEvent::Confirmed {
+            at: Timestamp(2_000),
+        };
+        let shipped = OrderEvent::Shipped {
+            shipment: ShipmentId(41),
+            carrier: "post".into(),
+            at: Timestamp(3_000),
+        };
+        let cancelled = OrderEvent::Cancelled {
+            reason: "returned".into(),
+            at: Timestamp(4_000),
+        };
+        let rule = "apply never checks a rule and never skips an event: the event is a fact, \
+                    decided (under the rules of its day) when it was recorded. The rules belong \
+                    in handle";
+
+        let over = Order::replay(&[
+            placed.clone(),
+            tea.clone(),
+            pot.clone(),
+            OrderEvent::ItemRemoved {
+                sku: "tea".into(),
+                quantity: 5,
+            },
+        ]);
+        assert_eq!(
+            over.lines.keys().collect::<Vec<_>>(),
+            ["pot"],
+            "an ItemRemoved of 5 tea from a line of 2 leaves no tea: the line is gone (a line \
+             with none left is removed; saturating_sub, not a refusal). {rule}"
+        );
+
+        let unknown = Order::replay(&[
+            placed.clone(),
+            pot.clone(),
+            OrderEvent::ItemRemoved {
+                sku: "cup".into(),
+                quantity: 1,
+            },
+        ]);
+        assert_eq!(
+            unknown.lines.keys().collect::<Vec<_>>(),
+            ["pot"],
+            "an ItemRemoved of an SKU the order does not hold changes nothing. {rule}"
+        );
+
+        let added_late =
+            Order::replay(&[placed.clone(), tea.clone(), confirmed.clone(), pot.clone()]);
+        assert_eq!(
+            (added_late.status, added_late.lines.len()),
+            (Status::Confirmed, 2),
+            "(status, number of lines) after an ItemAdded that came after Confirmed: the pot \
+             is added all the same. {rule}"
+        );
+
+        let returned = Order::replay(&[placed, tea, confirmed, shipped, cancelled]);
+        assert_eq!(
+            (returned.status, returned.cancellation),
+            (
+                Status::Cancelled,
+                Some(Cancellation {
+                    reason: "returned".into(),
+                    at: Timestamp(4_000)
+                })
+            ),
+            "(status, cancellation) after Cancelled came after Shipped: the order is \
+             cancelled. {rule}"
+        );
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // 08.2 the event store
 
@@ -566,9 +763,7 @@ fn ex08_2_an_append_at_another_version_is_a_conflict() {
     exercise("08.2").run(|| {
         let (_dir, path) = temp_db();
         let mut store = open(&path);
-        store
-            .append("a", 0, &[raw("One", 1), raw("Two", 2)])
-            .expect("the first append");
+        first_append(&mut store, &path, "a", &[raw("One", 1), raw("Two", 2)]);
         for expected in [0, 1, 3, 7] {
             match store.append("a", expected, &[raw("Late", 99)]) {
                 Err(AppendError::Conflict {
@@ -586,6 +781,18 @@ fn ex08_2_an_append_at_another_version_is_a_conflict() {
                 ),
             }
         }
+        match store.append("a", 1, &[]) {
+            Err(AppendError::Conflict {
+                expected: 1,
+                actual: 2,
+            }) => {}
+            other => panic!(
+                "an append of no events expecting version 1 of a stream at 2 must be \
+                 Err(AppendError::Conflict {{ expected: 1, actual: 2 }}), got {other:?}. With \
+                 nothing to write the version is still checked: the caller decided (to do \
+                 nothing) on version 1, which is gone"
+            ),
+        }
         assert_eq!(stored(&path, "a").len(), 2, "a conflicting append writes nothing");
         assert_eq!(
             store.append("a", 2, &[raw("Three", 3)]).ok(),
@@ -600,9 +807,7 @@ fn ex08_2_a_failed_append_writes_nothing() {
     exercise("08.2").run(|| {
         let (_dir, path) = temp_db();
         let mut store = open(&path);
-        store
-            .append("a", 0, &[raw("One", 1), raw("Two", 2)])
-            .expect("the first append");
+        first_append(&mut store, &path, "a", &[raw("One", 1), raw("Two", 2)]);
         // The table refuses a row whose data is not JSON: the second of these three inserts
         // fails, after the first has been made.
         let broken = NewEvent {
@@ -613,17 +818,24 @@ fn ex08_2_a_failed_append_writes_nothing() {
         match store.append("a", 2, &[raw("Three", 3), broken, raw("Five", 5)]) {
             Err(AppendError::Store(_)) => {}
             other => panic!(
-                "an append whose second insert fails must return Err(AppendError::Store(_)), got \
-                 {other:?}"
+                "an append whose second insert fails (its data is not JSON) must return \
+                 Err(AppendError::Store(_)), got {other:?}: return the insert's error, never \
+                 skip it"
             ),
         }
         let after = stored(&path, "a");
-        assert_eq!(
-            after.len(),
-            2,
-            "after a failed append of three events the stream must be as it was, at 2, but it \
-             holds {after:?}: the events before the failing one were kept. Make the inserts one \
-             transaction, so that a failure rolls them all back"
+        let kept: Vec<&str> = after[2.min(after.len())..]
+            .iter()
+            .map(|(_, kind, _)| kind.as_str())
+            .collect();
+        assert!(
+            kept.is_empty(),
+            "after a failed append of three events (Three, Broken, Five) the stream must be as \
+             it was, at 2, but events of the failed append are in the file: {kept:?}. All or \
+             nothing: make the inserts one transaction, and when an insert fails return its \
+             error without committing (the `?` on insert.execute does; the Transaction \
+             dropped on the way out rolls back). Committing after an error, or inserting \
+             outside the transaction, keeps what was inserted"
         );
         assert_eq!(
             store.append("a", 2, &[raw("Three", 3)]).ok(),
@@ -686,6 +898,7 @@ fn ex08_2_two_appends_at_the_same_version_exactly_one_wins() {
                     .map(|r| r.join().expect("an appending thread panicked"))
                     .collect();
                 let winners: Vec<usize> = (0..2).filter(|&i| results[i].is_ok()).collect();
+                let in_file = stored(&path, "race").len() as Version;
                 let context = format!(
                     "round {round} ({}): both appended at version {version}; A (two events) got \
                      {:?}, B (one event) got {:?}",
@@ -706,6 +919,11 @@ fn ex08_2_two_appends_at_the_same_version_exactly_one_wins() {
                          lock only after reading, while another connection held it: begin the \
                          transaction with BEGIN IMMEDIATE, so that it waits for the lock (the busy \
                          timeout) before it reads the version"
+                    } else if in_file == version {
+                        " Both returned Ok, but neither's events are in the file (another \
+                         connection sees the stream still at its old version): Ok must mean \
+                         committed. Call tx.commit() before returning (a rusqlite Transaction \
+                         dropped without commit() rolls back)"
                     } else {
                         " Both succeeded: the version must be checked inside the same write \
                          transaction as the inserts"
@@ -928,19 +1146,26 @@ fn ex08_3_snapshot_plus_tail_equals_full_replay() {
         let id = "order-1";
         for (i, command) in ten_commands().iter().enumerate() {
             env.advance(60_000);
-            repo.execute(id, command, &env)
-                .unwrap_or_else(|e| panic!("command {} ({command:?}) failed: {e}", i + 1));
+            if let Err(e) = repo.execute(id, command, &env) {
+                let why = load_is_off(&repo, id).unwrap_or_default();
+                panic!("command {} ({command:?}) failed: {e}. {why}", i + 1);
+            }
             let version = i as Version + 1;
             let events = events_of(repo.store(), id);
             let full = Order::replay(&events);
             let snapshots = repo.store().snapshot_versions(id).expect("snapshots");
+            if let Some(why) = snapshots_are_off(&repo, id) {
+                panic!("after {version} events: {why}");
+            }
             // Loaded by this repository, and by a fresh one on its own connection.
             let fresh = Repository::open(&path, 3).expect("another repository");
             for (who, loaded) in [("this", repo.load(id)), ("a fresh", fresh.load(id))] {
                 let (order, v) = loaded.unwrap_or_else(|e| panic!("load failed: {e}"));
                 assert_eq!(
                     v, version,
-                    "after {version} events, {who} repository loads the order at version {v}"
+                    "after {version} events (snapshots at {snapshots:?}), {who} repository \
+                     loads the order at version {v}: the version load returns is the last \
+                     event's it applied, or the snapshot's when none come after it"
                 );
                 assert_eq!(
                     order, full,
@@ -975,7 +1200,10 @@ fn ex08_3_a_snapshot_is_saved_every_n_events() {
                     .expect("the snapshot reads")
                     .expect("the snapshot is there");
                 let state = codec::order_from_json(&state).expect("a readable snapshot");
-                assert_eq!(at, v);
+                assert_eq!(
+                    at, v,
+                    "latest_snapshot(\"o\", Some({v})) with a snapshot at {v}"
+                );
                 assert_eq!(
                     state,
                     Order::replay(&events[..v as usize]),
@@ -1037,53 +1265,69 @@ impl Env for HeldEnv {
     }
 }
 
+/// The stale decision: order "o" is placed, has tea and is confirmed (version 3). A second
+/// writer, on its own connection, loads it to cancel it, and its `handle` stops at the
+/// clock; meanwhile the first writer ships the order (version 4); then the second goes on.
+/// Returns the first writer's repository and what the second's `execute` returned.
+fn stale_cancel(path: &Path, snapshot_every: Version) -> (Repository, Result<Version, RepoError>) {
+    let mut repo = Repository::open(path, snapshot_every).expect("a repository");
+    let env = ScriptedEnv::at(Timestamp(0));
+    run_all(
+        &mut repo,
+        "o",
+        &env,
+        &[place("ada"), add("tea", 1, 450), Command::Confirm],
+    );
+    let (reached_tx, reached) = mpsc::channel();
+    let (go, go_rx) = mpsc::channel();
+    let canceller = {
+        let path = path.to_path_buf();
+        thread::spawn(move || {
+            let mut repo = Repository::open(&path, snapshot_every).expect("a second repository");
+            let env = HeldEnv {
+                reached: reached_tx,
+                go: go_rx,
+                held: std::cell::Cell::new(false),
+            };
+            repo.execute("o", &cancel("changed my mind"), &env)
+        })
+    };
+    reached
+        .recv_timeout(Duration::from_secs(3))
+        .expect("the canceller's handle asks the Env for the time");
+    // Meanwhile the first writer ships the order: version 4.
+    env.advance(1_000);
+    let shipped = repo.execute("o", &ship("post"), &env);
+    assert_eq!(
+        shipped.ok(),
+        Some(4),
+        "the first writer ships the order at version 3: execute must return Ok(4)"
+    );
+    go.send(()).expect("the canceller is waiting");
+    let cancelled = canceller.join().expect("the canceller panicked");
+    (repo, cancelled)
+}
+
 #[test]
 fn ex08_3_a_decision_on_a_stale_state_is_a_conflict() {
     exercise("08.3").run(|| {
         let (_dir, path) = temp_db();
-        let mut repo = Repository::open(&path, 100).expect("a repository");
-        let env = ScriptedEnv::at(Timestamp(0));
-        run_all(
-            &mut repo,
-            "o",
-            &env,
-            &[place("ada"), add("tea", 1, 450), Command::Confirm],
-        );
-        // A second writer, on its own connection, cancels; it loads the order (version 3),
-        // and its handle stops at the clock.
-        let (reached_tx, reached) = mpsc::channel();
-        let (go, go_rx) = mpsc::channel();
-        let canceller = {
-            let path = path.clone();
-            thread::spawn(move || {
-                let mut repo = Repository::open(&path, 100).expect("a second repository");
-                let env = HeldEnv {
-                    reached: reached_tx,
-                    go: go_rx,
-                    held: std::cell::Cell::new(false),
-                };
-                repo.execute("o", &cancel("changed my mind"), &env)
-            })
-        };
-        reached
-            .recv_timeout(Duration::from_secs(3))
-            .expect("the canceller's handle asks the Env for the time");
-        // Meanwhile the first writer ships the order: version 4.
-        env.advance(1_000);
-        let shipped = repo.execute("o", &ship("post"), &env);
-        assert_eq!(shipped.ok(), Some(4), "the first writer ships the order");
-        go.send(()).expect("the canceller is waiting");
-        let cancelled = canceller.join().expect("the canceller panicked");
+        let (repo, cancelled) = stale_cancel(&path, 100);
         match cancelled {
             Err(RepoError::Conflict {
                 expected: 3,
                 actual: 4,
             }) => {}
-            // An execute that retries after a conflict reloads, finds the order shipped, and
-            // is refused: also right, nothing stale was appended.
             Err(RepoError::Rejected(OrderError::WrongStatus {
                 status: Status::Shipped,
-            })) => {}
+            })) => panic!(
+                "the canceller decided on the order at version 3; it was shipped (version 4) \
+                 before it appended. Its execute must return Err(RepoError::Conflict {{ \
+                 expected: 3, actual: 4 }}), got Rejected(WrongStatus {{ Shipped }}): execute \
+                 retried after the conflict. Return the Conflict instead — whether to decide \
+                 again on the new state is the caller's choice, and a retry loop inside \
+                 execute never ends while other writers keep winning"
+            ),
             other => panic!(
                 "the canceller decided on the order at version 3; it was shipped (version 4) \
                  before it appended. Its execute must return Err(RepoError::Conflict {{ expected: \
@@ -1103,6 +1347,32 @@ fn ex08_3_a_decision_on_a_stale_state_is_a_conflict() {
     });
 }
 
+#[test]
+fn ex08_3_a_conflicting_execute_leaves_no_snapshot() {
+    exercise("08.3").run(|| {
+        // A snapshot after every event: the winner saves one at 4, and a loser that saved
+        // its own would overwrite it.
+        let (_dir, path) = temp_db();
+        let (repo, cancelled) = stale_cancel(&path, 1);
+        if let Some(why) = snapshots_are_off(&repo, "o") {
+            panic!(
+                "two writers decided on version 3: the first shipped the order (version 4), the \
+                 second's cancel then got {cancelled:?}. Afterwards {why}. A snapshot is saved \
+                 only after append has returned Ok: the refused writer's state — a cancel that \
+                 was never recorded — must never reach the snapshots"
+            );
+        }
+        let fresh = Repository::open(&path, 1).expect("another repository");
+        let (order, v) = fresh.load("o").expect("load");
+        assert_eq!(
+            (order.status, v),
+            (Status::Shipped, 4),
+            "(status, version) of the order loaded after the conflict: its events say Shipped, \
+             at 4"
+        );
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // 08.4 the state as of a version
 
@@ -1116,14 +1386,37 @@ fn ex08_4_the_state_at_each_version_is_the_replay_up_to_it() {
         let events = events_of(repo.store(), "o");
         for v in 0..=10 {
             let expected = Order::replay(&events[..v]);
-            match repo.state_at("o", v as Version) {
-                Ok(order) => assert_eq!(
-                    order, expected,
-                    "the state at version {v} must be events 1..={v} replayed, nothing after \
-                     (snapshots at 3, 6, 9: use the latest one at or before {v}, never a later one)"
-                ),
+            let order = match repo.state_at("o", v as Version) {
+                Ok(order) => order,
                 Err(e) => panic!("state_at(\"o\", {v}) failed: {e}"),
+            };
+            if order == expected {
+                continue;
             }
+            // Which prefix of the history did it return, if any?
+            let why = match (0..=10).find(|&k| Order::replay(&events[..k]) == order) {
+                Some(10) if v < 10 => format!(
+                    "it is the state after all 10 events, events {}..=10 included: read the \
+                     events after the snapshot only up to {v} (read's up_to), and take the \
+                     latest snapshot at or before {v}",
+                    v + 1
+                ),
+                Some(k) if k > v => format!(
+                    "it is the state at version {k}, a snapshot later than {v}: take the latest \
+                     snapshot at or before {v} (latest_snapshot's at_most)"
+                ),
+                Some(k) => format!(
+                    "it is the state at version {k}: apply every event after the snapshot up to \
+                     and including {v}"
+                ),
+                None => "it is not the state at any version: apply each event once, from the \
+                         snapshot's version + 1 up to and including the version asked for"
+                    .to_string(),
+            };
+            panic!(
+                "state_at(\"o\", {v}), snapshots at 3, 6, 9: the state must be events 1..={v} \
+                 replayed, nothing after; {why}. Got {order:?}"
+            );
         }
     });
 }
@@ -1170,9 +1463,14 @@ fn ex08_4_the_state_at_a_version_starts_from_a_snapshot() {
             .expect("delete");
         for v in [6, 7, 8] {
             match repo.state_at("o", v) {
-                Ok(order) => {
-                    assert_eq!(order, Order::replay(&events[..v as usize]), "state at {v}")
-                }
+                Ok(order) => assert_eq!(
+                    order,
+                    Order::replay(&events[..v as usize]),
+                    "state_at(\"o\", {v}) after the test deleted events 1..=6 (the snapshot at \
+                     6 holds them). It must start from the latest snapshot at or before {v} \
+                     (here, 6) and read only the events after it; a replay from event 1, \
+                     ignoring the snapshots, finds nothing to replay up to 6"
+                ),
                 Err(e) => panic!(
                     "with events 1..=6 gone, state_at(\"o\", {v}) failed ({e}): start from the \
                      latest snapshot at or before {v} (here, 6) and read only the events after it"
@@ -1302,6 +1600,44 @@ fn ex08_5_each_v1_event_becomes_the_same_fact_in_v2() {
                 upcast, expected,
                 "{v1:?} upcast: every field carried over, in v2's units (milliseconds; whole \
                  cents, rounded — a float of dollars times 100 is not always a whole number)"
+            );
+        }
+    });
+}
+
+#[test]
+fn ex08_5_every_price_up_to_999_99_becomes_its_cents() {
+    exercise("08.5").run(|| {
+        // Every price from $0.00 to $999.99, as v1 stored it: the f64 nearest to the decimal
+        // (c / 100.0 is exactly the float "1.10" parses to).
+        let wrong: Vec<(f64, u64, u64)> = (0..100_000u64)
+            .filter_map(|c| {
+                let price = c as f64 / 100.0;
+                let upcast = OrderEvent::from(OrderEventV1::ItemAdded {
+                    sku: "x".into(),
+                    qty: 1,
+                    price,
+                });
+                match upcast {
+                    OrderEvent::ItemAdded { unit_price, .. } if unit_price == Cents(c) => None,
+                    OrderEvent::ItemAdded { unit_price, .. } => Some((price, c, unit_price.0)),
+                    other => panic!("an ItemAdded of ${price} upcast to {other:?}"),
+                }
+            })
+            .collect();
+        if !wrong.is_empty() {
+            let examples: Vec<String> = wrong
+                .iter()
+                .take(5)
+                .map(|(price, c, got)| format!("${price} became {got} cents, not {c}"))
+                .collect();
+            panic!(
+                "{} of the 100000 prices from $0.00 to $999.99 become the wrong number of cents: \
+                 {}. A float of dollars times 100 lands a hair above or below the whole number \
+                 (1.10 * 100.0 is 110.00000000000001, 4.35 * 100.0 is 434.99999999999994): round \
+                 to the nearest cent, neither truncate nor round up",
+                wrong.len(),
+                examples.join("; ")
             );
         }
     });

@@ -20,7 +20,7 @@ use lesson_11::{Failed, Job, Split, corpus, par, sequential, split_lines, top_wo
 #[command(name = "lesson-11")]
 struct Args {
     /// How many words the corpus has (1000 to 5000000).
-    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1000..=5_000_000))]
+    #[arg(long, default_value_t = 40_000, value_parser = clap::value_parser!(u64).range(1000..=5_000_000))]
     words: u64,
     /// The corpus's seed.
     #[arg(long, default_value_t = 11)]

@@ -55,6 +55,8 @@ enum Scenario {
     Completes,
     /// Shipping refuses; the undos time out or lose a reply once each.
     Compensates,
+    /// Shipping refuses, and so does payment's refund: the saga ends Failed.
+    Stuck,
 }
 
 const STEPS: [&str; 3] = ["inventory", "payment", "shipping"];
@@ -94,6 +96,7 @@ fn crash_test(path: &Path, scenario: Scenario, kill_at: u64, attempts: u32) {
         .zip(match scenario {
             Scenario::Completes => services::Scenario::Completes.scripts(),
             Scenario::Compensates => services::Scenario::Compensates.scripts(),
+            Scenario::Stuck => services::Scenario::Stuck.scripts(),
         })
         .map(|(name, script)| {
             Service::open(path, name, script).unwrap_or_else(|e| fail("cannot open", &e))

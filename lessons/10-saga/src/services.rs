@@ -80,6 +80,9 @@ pub enum Scenario {
     /// Shipping refuses; payment's refund times out once, inventory's release loses its
     /// reply once.
     Compensates,
+    /// Shipping refuses, and payment's refund is refused too: the saga ends Failed, with
+    /// the refund stuck and inventory released.
+    Stuck,
 }
 
 impl Scenario {
@@ -94,6 +97,11 @@ impl Scenario {
             Scenario::Compensates => [
                 Script::ok().undos([Reply::LostReply]),
                 Script::ok().undos([Reply::TimedOut]),
+                Script::ok().acts([Reply::Refuse("no carrier for this address")]),
+            ],
+            Scenario::Stuck => [
+                Script::ok(),
+                Script::ok().undos([Reply::Refuse("the card's account is closed")]),
                 Script::ok().acts([Reply::Refuse("no carrier for this address")]),
             ],
         }

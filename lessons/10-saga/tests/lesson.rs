@@ -693,29 +693,29 @@ fn ex10_3_a_saga_that_succeeds_sends_each_step_once_in_order() {
 fn ex10_3_a_retry_after_a_lost_reply_does_not_charge_twice() {
     exercise("10.3").run(|| {
         let w = world();
-        let status = run(
-            &w,
-            "order-1",
+        let services = services(
+            &w.path,
             [
                 Script::ok(),
                 Script::ok().acts([Reply::LostReply]),
                 Script::ok(),
             ],
         );
+        // Payment is watched: the moment it holds a second charge, the test says so, before
+        // anything else the second key sets off.
+        let payment = ChargedOnce {
+            inner: &services[1],
+            ledger: &w.ledger,
+        };
+        let orchestrator = Orchestrator {
+            steps: vec![&services[0], &payment, &services[2]],
+            ..orchestrator(&w, &services)
+        };
+        let status = orchestrator.run("order-1").expect("the saga log works");
         assert_eq!(
             status,
             Status::Completed,
             "payment's first reply was lost; then ok"
-        );
-        let charged = w.ledger.keys("payment").expect("the ledger");
-        assert_eq!(
-            charged.len(),
-            1,
-            "payment's first request went through but its reply was lost, so the \
-             orchestrator retried. The payment service now holds {} charges for one order: \
-             {charged:?}. The retry must carry the same idempotency key as the first request \
-             — the service then answers from its ledger and charges nothing more",
-            charged.len()
         );
         assert_eq!(
             said(&calls(&w))[1..3],
@@ -726,6 +726,37 @@ fn ex10_3_a_retry_after_a_lost_reply_does_not_charge_twice() {
             "payment's requests"
         );
     });
+}
+
+/// A service that panics as soon as its ledger holds more than one key.
+struct ChargedOnce<'a> {
+    inner: &'a Service,
+    ledger: &'a Ledger,
+}
+
+impl Participant for ChargedOnce<'_> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn act(&self, key: &str) -> Result<(), StepError> {
+        let reply = self.inner.act(key);
+        let charged = self.ledger.keys(self.name()).expect("the ledger");
+        assert!(
+            charged.len() <= 1,
+            "{}'s first request went through but its reply was lost, so the orchestrator \
+             retried — and the service now holds {} charges for one order: {charged:?}. The \
+             retry must carry the same idempotency key as the first request: the service then \
+             answers from its ledger and charges nothing more",
+            self.name(),
+            charged.len()
+        );
+        reply
+    }
+
+    fn undo(&self, key: &str) -> Result<(), StepError> {
+        self.inner.undo(key)
+    }
 }
 
 #[test]
@@ -932,6 +963,13 @@ fn ex10_4_a_failing_undo_is_retried_with_the_same_key() {
              undo_policy"
         );
         assert_eq!(status, Status::Compensated, "the final status");
+        assert_eq!(
+            w.clock.sleeps(),
+            vec![ms(50), ms(100), ms(50)],
+            "the waits before the undos' retries: two for the refund, one for the release \
+             (undo_policy from 100ms, a jitter that picks 0). An undo is retried with backoff \
+             on the orchestrator's clock, like an action"
+        );
     });
 }
 
@@ -1018,12 +1056,13 @@ fn arg(scenario: Scenario) -> &'static str {
     match scenario {
         Scenario::Completes => "completes",
         Scenario::Compensates => "compensates",
+        Scenario::Stuck => "stuck",
     }
 }
 
 /// What the log said before the resume: which steps were done, and whether a step had
 /// failed (the saga had turned back).
-fn before_resume(log: &[Entry]) -> (Vec<usize>, bool) {
+fn before_resume(log: &[Entry]) -> (Vec<usize>, bool, Vec<usize>) {
     let done = log
         .iter()
         .filter_map(|e| match e {
@@ -1032,7 +1071,14 @@ fn before_resume(log: &[Entry]) -> (Vec<usize>, bool) {
         })
         .collect();
     let failed = log.iter().any(|e| matches!(e, Entry::Failed { .. }));
-    (done, failed)
+    let undo_ended = log
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Undone { step } | Entry::Stuck { step, .. } => Some(*step),
+            _ => None,
+        })
+        .collect();
+    (done, failed, undo_ended)
 }
 
 /// Check a saga resumed after a crash: it ended as it would have without one, each step
@@ -1046,7 +1092,7 @@ fn check_resumed(
     calls_before: usize,
     context: &str,
 ) {
-    let (done_before, turned_back) = before_resume(log_before);
+    let (done_before, turned_back, undo_ended) = before_resume(log_before);
     let after = &calls(w)[calls_before..];
     for call in after {
         let step = STEPS.iter().position(|s| *s == call.service).unwrap_or(0);
@@ -1062,8 +1108,24 @@ fn check_resumed(
                  from the first step that is not logged Done",
                 call.service
             );
+        } else {
+            assert!(
+                !undo_ended.contains(&step),
+                "{context}: the log said {}'s undo had ended (Undone or Stuck), but the resume \
+                 sent {call}. Undo only the steps progress::read still lists in to_undo",
+                call.service
+            );
         }
     }
+    let begun = entries(w, saga)
+        .iter()
+        .filter(|e| matches!(e, Entry::Begun))
+        .count();
+    assert_eq!(
+        begun, 1,
+        "{context}: the log holds {begun} Begun entries after the resume. A saga is begun once; \
+         resuming one that was begun goes on from its log"
+    );
     for (step, service) in STEPS.iter().enumerate() {
         let keys = keys_sent(w, saga, step);
         assert!(
@@ -1080,6 +1142,10 @@ fn check_resumed(
             Status::Compensated,
             ["undone", "undone", "refused:no carrier for this address"],
         ),
+        Scenario::Stuck => (
+            Status::Failed,
+            ["undone", "done", "refused:no carrier for this address"],
+        ),
     };
     let want_left: Vec<Vec<String>> = want_left.iter().map(|s| vec![s.to_string()]).collect();
     assert_eq!(
@@ -1092,7 +1158,7 @@ fn check_resumed(
         .iter()
         .filter(|c| c.service == "shipping" && c.op == Op::Undo)
         .count();
-    if scenario == Scenario::Compensates {
+    if scenario != Scenario::Completes {
         assert_eq!(
             undos_of_refused, 0,
             "{context}: shipping refused, so it is never undone"
@@ -1130,7 +1196,7 @@ fn resume(w: &World, saga: &str, scenario: Scenario) -> Status {
 #[test]
 fn ex10_5_an_ended_saga_is_not_resumed() {
     exercise("10.5").run(|| {
-        for scenario in [Scenario::Completes, Scenario::Compensates] {
+        for scenario in [Scenario::Completes, Scenario::Compensates, Scenario::Stuck] {
             let w = world();
             let status = run(&w, "order-1", scenario.scripts());
             let calls_before = calls(&w).len();
@@ -1158,7 +1224,7 @@ fn ex10_5_a_saga_stopped_at_any_point_resumes_or_compensates_from_its_log() {
         // Some sixty sagas, each a few dozen commits: slow on a loaded machine, never stuck.
         .patience(Duration::from_secs(15))
         .run(|| {
-            for scenario in [Scenario::Completes, Scenario::Compensates] {
+            for scenario in [Scenario::Completes, Scenario::Compensates, Scenario::Stuck] {
                 for k in 1.. {
                     let w = world();
                     let Some(crashed) = run_until_crash(&w, "order-9", scenario, k) else {
@@ -1197,7 +1263,7 @@ fn ex10_5_a_killed_orchestrator_is_resumed_from_its_log() {
         .patience(Duration::from_secs(15))
         .hangs_if("the crash test's orchestrator (the lesson program with --crash-test) never ends")
         .run(|| {
-            for scenario in [Scenario::Completes, Scenario::Compensates] {
+            for scenario in [Scenario::Completes, Scenario::Compensates, Scenario::Stuck] {
                 // Run the saga here first, so that a panic in your code is reported from
                 // this process, where it points at the line.
                 run(&world(), "probe", scenario.scripts());

@@ -4,8 +4,8 @@
 //! They are built on **loom's** types (`loom::sync::atomic::AtomicUsize`,
 //! `loom::sync::Mutex`), not std's, so a check can run them inside `loom::model` in an
 //! ordinary build, with no `--cfg loom`. The price: they work *only* inside a model.
-//! Outside one, loom's types panic ("cannot access a scoped thread local variable without
-//! calling `set` first"). A crate that also ships to production re-exports std's types
+//! Outside one, loom's types panic ("cannot access Loom execution state from outside a
+//! Loom model"). A crate that also ships to production re-exports std's types
 //! normally and loom's under `--cfg loom`, as lesson 07's `src/sync.rs` does.
 
 use std::sync::Arc;

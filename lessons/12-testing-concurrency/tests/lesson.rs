@@ -32,7 +32,9 @@ fn must_pass(
     if buggy().is_err() {
         panic!(
             "your check says every {kind} is wrong, including the correct one, {what}: a check \
-             that fails everything cannot tell right from wrong, so it finds nothing.\n\
+             that fails everything cannot tell right from wrong, so it finds nothing. (If it \
+             passes sometimes, it is flaky: it depends on timing or on other threads of the \
+             process, e.g. counting the process's threads, not on the code under test.)\n\
              Your check said about {what}: {said}"
         );
     }
@@ -137,7 +139,7 @@ fn ex12_2_catches_the_lifo_queue() {
             "the last-in-first-out queue",
             "try_pop returns the newest item instead of the oldest; lengths and capacity are right",
             "comparing what try_pop returns with what the model's pop_front returns, not only \
-             lengths",
+             lengths, and pushing distinct values (a counter), so that order is visible",
             checks::check_queue(LifoQueue::boxed),
         );
     });
@@ -146,11 +148,14 @@ fn ex12_2_catches_the_lifo_queue() {
 // ---------------------------------------------------------------------------------------
 // 12.3 a stress test
 
-const NO_TIMEOUT: &str = "your check waits with no limit — JoinHandle::join, Receiver::recv, \
-                          or a loop that waits for a count — for threads that never finish, \
-                          because the structure it tests makes them wait for each other \
-                          forever. Wait with recv_timeout and return Err when time is up; leave \
-                          the stuck threads behind";
+const NO_TIMEOUT: &str = "your check did not return within the grading test's 5 s budget \
+                          (for all its cases). Most likely it waits with no limit — JoinHandle::join, \
+                          Receiver::recv, a Barrier waited on after the work, the implicit join \
+                          at the end of thread::scope, or a loop that waits for a count — for \
+                          threads that never finish; or its recv_timeout patience is longer \
+                          than the budget. Wait with recv_timeout (e.g. 500 ms, well under 5 s) \
+                          and return Err when time is up; spawn with thread::spawn (not scope) \
+                          and leave the stuck threads behind";
 
 fn two_condvars(capacity: usize) -> Arc<dyn BlockingQueue> {
     TwoCondvarQueue::shared(capacity)

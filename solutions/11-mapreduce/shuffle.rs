@@ -42,8 +42,8 @@ pub fn partition(key: &str, reducers: usize) -> usize {
 
 /// Run `job.map` on `split` and return its output as `reducers` buckets: bucket `p` holds
 /// the keys with `partition(key, reducers) == p`, each key once, its values already
-/// merged with `job.merge` (the combiner). If the map fails, return its error and
-/// nothing it emitted.
+/// merged with `job.merge` (the combiner). If the map fails, return its error unchanged
+/// (not wrapped) and nothing it emitted.
 pub fn map_task<J: Job>(
     job: &J,
     split: &Split,

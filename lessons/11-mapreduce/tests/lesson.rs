@@ -52,6 +52,36 @@ fn plain_count(splits: &[Split]) -> BTreeMap<String, u64> {
     counts
 }
 
+/// What differs between two word counts, briefly: keys missing, keys extra, counts wrong
+/// (a few of each), instead of two maps of thousands of entries.
+fn count_diff(got: &BTreeMap<String, u64>, want: &BTreeMap<String, u64>) -> String {
+    fn few<'a>(keys: impl Iterator<Item = &'a String>) -> String {
+        let keys: Vec<&String> = keys.collect();
+        let shown: Vec<String> = keys.iter().take(5).map(|k| format!("{k:?}")).collect();
+        let more = if keys.len() > 5 { ", …" } else { "" };
+        format!("{} ({}{more})", keys.len(), shown.join(", "))
+    }
+    let missing = few(want.keys().filter(|k| !got.contains_key(*k)));
+    let extra = few(got.keys().filter(|k| !want.contains_key(*k)));
+    let wrong: Vec<String> = want
+        .iter()
+        .filter_map(|(k, w)| match got.get(k) {
+            Some(g) if g != w => Some(format!("{k:?}: {g} instead of {w}")),
+            _ => None,
+        })
+        .collect();
+    let shown = wrong.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    format!(
+        "keys missing: {missing}; keys extra: {extra}; counts wrong: {} ({shown})",
+        wrong.len()
+    )
+}
+
+/// Two word counts must be equal; if not, say `what` and how they differ.
+fn assert_counts(got: &BTreeMap<String, u64>, want: &BTreeMap<String, u64>, what: &str) {
+    assert!(got == want, "{what}. {}", count_diff(got, want));
+}
+
 fn small_corpus(seed: u64, words: usize, n: usize) -> Arc<Vec<Split>> {
     Arc::new(split_lines(&corpus(seed, words, 400), n))
 }
@@ -297,6 +327,14 @@ fn ex11_1_inverted_index_merge_is_a_union() {
         let mut acc = BTreeSet::new();
         InvertedIndex.merge(&mut acc, BTreeSet::from([2]));
         assert_eq!(acc, BTreeSet::from([2]), "merge({{}}, {{2}})");
+        let mut acc = BTreeSet::from([1]);
+        InvertedIndex.merge(&mut acc, BTreeSet::from([2, 3]));
+        assert_eq!(
+            acc,
+            BTreeSet::from([1, 2, 3]),
+            "merge({{1}}, {{2, 3}}): every id of `other` joins `acc`, not just one of them \
+             (a set from a map task has one id, but the reduce merges sets of many)"
+        );
     });
 }
 
@@ -349,17 +387,20 @@ fn ex11_2_map_task_combines_and_partitions() {
                 assert_eq!(
                     partition(k, r),
                     p,
-                    "{k:?} is in bucket {p} but partition({k:?}, {r}) is {}",
+                    "map_task put {k:?} in bucket {p}, but partition({k:?}, {r}) is {}: \
+                     each key goes in bucket partition(key, R) — the same function the \
+                     reducers use, not a hasher of its own",
                     partition(k, r)
                 );
                 seen.insert(k.clone(), v);
             }
         }
-        assert_eq!(
-            seen,
-            plain_count(std::slice::from_ref(&s)),
+        let want = plain_count(std::slice::from_ref(&s));
+        assert!(
+            seen == want,
             "each key once, with its values combined: the buckets together must hold \
-             the split's word count"
+             the split's word count. {}",
+            count_diff(&seen, &want)
         );
     });
 }
@@ -386,8 +427,8 @@ fn ex11_2_a_failed_map_task_returns_its_error() {
         assert_eq!(
             got,
             Err(Failed("planned".into())),
-            "a map that fails must make map_task fail with its error (its partial output \
-             goes nowhere)"
+            "a map that fails must make map_task return that same error, unchanged (`?` \
+             does it), and its partial output goes nowhere"
         );
     });
 }
@@ -412,11 +453,11 @@ fn ex11_2_reduce_merges_a_partition_of_every_map_task() {
                 );
             }
         }
-        assert_eq!(
-            all,
-            plain_count(&splits),
+        assert_counts(
+            &all,
+            &plain_count(&splits),
             "map_task on every split, then reduce_task on each partition, must give the \
-             word count"
+             word count",
         );
     });
 }
@@ -586,6 +627,95 @@ fn ex11_3_the_first_commit_wins_and_a_late_one_changes_nothing() {
     });
 }
 
+#[test]
+fn ex11_3_an_idle_task_goes_before_a_straggler() {
+    exercise("11.3").run(|| {
+        let t0 = Instant::now();
+        let mut tasks: Tasks<u32> = Tasks::new(2, secs(10));
+        let (a, _) = run_of(tasks.next(t0));
+        let (b, _) = run_of(tasks.next(t0));
+        tasks.failed(b, 1);
+        assert_eq!(
+            tasks.next(t0 + secs(10)),
+            Next::Run {
+                task: b,
+                attempt: 2
+            },
+            "at 10 s task {b} is idle (its attempt failed) and task {a} is late: next() \
+             hands out the idle task first — nobody is doing it, while the straggler may \
+             still finish. Look for idle tasks before late ones"
+        );
+    });
+}
+
+#[test]
+fn ex11_3_a_stale_failure_changes_nothing() {
+    exercise("11.3").run(|| {
+        let t0 = Instant::now();
+        let mut tasks: Tasks<&str> = Tasks::new(1, secs(10));
+        assert_eq!(run_of(tasks.next(t0)), (0, 1));
+        assert_eq!(
+            run_of(tasks.next(t0 + secs(10))),
+            (0, 2),
+            "late at 10 s: attempt 2"
+        );
+        tasks.failed(0, 1);
+        assert_eq!(
+            tasks.next(t0 + secs(11)),
+            Next::Wait,
+            "attempt 1 (the straggler) failed while attempt 2 runs: the task is still \
+             being run, so next() says Wait. failed(task, attempt) makes a task idle only \
+             when `attempt` is its latest attempt and it is running"
+        );
+        assert!(
+            tasks.commit(0, 2, "rerun"),
+            "attempt 2's commit is the first: kept"
+        );
+        tasks.failed(0, 1);
+        assert!(
+            tasks.is_done(),
+            "failed(0, 1) after task 0 committed must change nothing: a committed task \
+             stays committed"
+        );
+        assert_eq!(
+            tasks.next(t0 + secs(12)),
+            Next::Done,
+            "failed(0, 1) after task 0 committed must change nothing: next() says Done, \
+             it does not hand the committed task out again"
+        );
+    });
+}
+
+#[test]
+fn ex11_3_a_commit_after_take_outputs_is_refused() {
+    exercise("11.3").run(|| {
+        let t0 = Instant::now();
+        let mut tasks: Tasks<&str> = Tasks::new(1, secs(10));
+        assert_eq!(run_of(tasks.next(t0)), (0, 1));
+        assert_eq!(
+            run_of(tasks.next(t0 + secs(10))),
+            (0, 2),
+            "late at 10 s: attempt 2"
+        );
+        assert!(
+            tasks.commit(0, 2, "rerun"),
+            "attempt 2's commit is the first: kept"
+        );
+        assert_eq!(
+            tasks.take_outputs(),
+            Some(vec!["rerun"]),
+            "the kept output of task 0"
+        );
+        assert!(
+            !tasks.commit(0, 1, "late"),
+            "the straggler (attempt 1) committed after take_outputs(): task 0 is \
+             committed, so this commit is refused (false). Decide by the task's state, \
+             not by whether its output slot is empty — take_outputs() empties it"
+        );
+        assert!(tasks.is_done(), "a refused commit changes nothing");
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // 11.4 The pool
 
@@ -596,11 +726,11 @@ fn ex11_4_word_count_equals_a_sequential_run() {
         .run(|| {
             let splits = small_corpus(3, 6000, 7);
             let got = run(Arc::new(Count), splits.clone(), config(2, 3, NEVER));
-            assert_eq!(
-                got,
-                sequential(&Count, &splits),
+            assert_counts(
+                &got,
+                &sequential(&Count, &splits),
                 "7 splits, 3 reducers, 2 workers: the pool's word count differs from the \
-                 sequential run"
+                 sequential run",
             );
         });
 }
@@ -624,7 +754,6 @@ fn ex11_4_one_run_per_task_when_nothing_fails() {
         let splits = small_corpus(5, 4000, 8);
         let probe = Probe::new(splits.len(), 5, Script::default());
         let got = run(probe.clone(), splits.clone(), config(2, 5, NEVER));
-        assert_eq!(got, plain_count(&splits));
         assert_eq!(
             probe.map_runs(),
             vec![1; splits.len()],
@@ -634,7 +763,16 @@ fn ex11_4_one_run_per_task_when_nothing_fails() {
         assert_eq!(
             probe.reduce_runs(),
             vec![1; 5],
-            "reduce runs per partition: R = 5 reduce tasks, each run once"
+            "reduce runs per partition: R = 5 reduce tasks, each run once, with 2 \
+             workers (a 0 is a partition never reduced: one reduce task per partition, \
+             not per worker)"
+        );
+        let want = plain_count(&splits);
+        assert!(
+            got == want,
+            "8 splits, 5 reducers, 2 workers: the pool's word count differs from a plain \
+             count. {}",
+            count_diff(&got, &want)
         );
     });
 }
@@ -678,7 +816,20 @@ fn ex11_4_reduce_tasks_run_at_the_same_time() {
                 },
             );
             let got = run(probe.clone(), splits.clone(), config(2, 4, NEVER));
-            assert_eq!(got, plain_count(&splits));
+            assert_eq!(
+                probe.reduce_runs(),
+                vec![1; 4],
+                "reduce runs per partition: R = 4 reduce tasks, each run once, with 2 \
+                 workers (a 0 is a partition never reduced: one reduce task per \
+                 partition, not per worker)"
+            );
+            let want = plain_count(&splits);
+            assert!(
+                got == want,
+                "3 splits, 4 reducers, 2 workers: the pool's word count differs from a \
+                 plain count. {}",
+                count_diff(&got, &want)
+            );
             assert!(
                 !probe.script.reduce_gate.as_ref().unwrap().is_broken(),
                 "with 2 workers and 4 reduce tasks, the first two reduce tasks never ran at \
@@ -703,11 +854,11 @@ fn ex11_4_a_failed_map_task_is_run_again_and_counted_once() {
                 },
             );
             let got = run(probe.clone(), splits.clone(), config(2, 3, NEVER));
-            assert_eq!(
-                got,
-                plain_count(&splits),
+            assert_counts(
+                &got,
+                &plain_count(&splits),
                 "map task 2 emitted half its words, then failed; it ran again. The output \
-                 must count its words once: nothing of the failed attempt may reach it"
+                 must count its words once: nothing of the failed attempt may reach it",
             );
             assert_eq!(
                 probe.map_runs()[2],
@@ -735,11 +886,11 @@ fn ex11_4_a_stalled_map_task_is_run_again_and_its_late_output_dropped() {
             let (tx, rx) = mpsc::channel();
             *probe.late.lock().unwrap() = Some(tx);
             let got = run(probe.clone(), splits.clone(), config(2, 3, Duration::from_millis(50)));
-            assert_eq!(
-                got,
-                plain_count(&splits),
+            assert_counts(
+                &got,
+                &plain_count(&splits),
                 "map task 4 stalled, ran again, and its first attempt finished late too: \
-                 its words must be counted once"
+                 its words must be counted once",
             );
             assert_eq!(probe.map_runs()[4], 2, "map task 4 runs twice (it stalled once)");
             rx.recv_timeout(PATIENCE)
@@ -750,7 +901,7 @@ fn ex11_4_a_stalled_map_task_is_run_again_and_its_late_output_dropped() {
 #[test]
 fn ex11_4_the_job_does_not_wait_for_a_straggler() {
     exercise("11.4")
-        .hangs_if("run waits for the stalled first attempt of a task whose re-run already committed (a thread scope, or joining every worker, waits for it)")
+        .hangs_if("idle workers never wake to see the task is late (a Condvar wait with no timeout), or run waits for the stalled first attempt of a task whose re-run already committed (a thread scope, or joining every worker, waits for it)")
         .run(|| {
             let splits = small_corpus(10, 3000, 4);
             let probe = Probe::new(
@@ -763,7 +914,11 @@ fn ex11_4_the_job_does_not_wait_for_a_straggler() {
             );
             // Three workers: one is stuck in the straggler for good.
             let got = run(probe.clone(), splits.clone(), config(3, 2, Duration::from_millis(50)));
-            assert_eq!(got, plain_count(&splits));
+            assert_counts(
+                &got,
+                &plain_count(&splits),
+                "map task 1 stalled for good and ran again: the output counts its words once",
+            );
             probe.release(); // only now does the straggler go on, and its commit is refused
         });
 }
@@ -771,7 +926,7 @@ fn ex11_4_the_job_does_not_wait_for_a_straggler() {
 #[test]
 fn ex11_4_the_job_ends_when_the_last_task_commits() {
     exercise("11.4")
-        .hangs_if("the coordinator waits for something that never comes")
+        .hangs_if("a lock is held while a task runs (the last task waits for the others to finish, and they wait for the lock), or the coordinator waits for something that never comes")
         .run(|| {
             let splits = small_corpus(11, 3000, 5);
             let probe = Probe::new(
@@ -783,11 +938,11 @@ fn ex11_4_the_job_ends_when_the_last_task_commits() {
                 },
             );
             let got = run(probe.clone(), splits.clone(), config(2, 2, NEVER));
-            assert_eq!(
-                got,
-                plain_count(&splits),
+            assert_counts(
+                &got,
+                &plain_count(&splits),
                 "map task 3 finished last, after every other map task: the reduce phase \
-                 must wait for its commit"
+                 must wait for its commit",
             );
         });
 }
@@ -858,17 +1013,19 @@ fn ex11_5_rayon_equals_a_sequential_run() {
         let splits = small_corpus(12, 8000, 16);
         let pool = two_threads();
         let got = pool.install(|| par::run_rayon(&Count, &splits));
-        assert_eq!(
-            got,
-            sequential(&Count, &splits),
+        assert_counts(
+            &got,
+            &sequential(&Count, &splits),
             "run_rayon's word count over 16 splits differs from the sequential run (is \
-             fold's identity an empty map? it runs once per piece rayon cuts off)"
+             fold's identity an empty map? it runs once per piece rayon cuts off)",
         );
         let index = pool.install(|| par::run_rayon(&InvertedIndex, &splits));
         assert_eq!(
             index,
             sequential(&InvertedIndex, &splits),
-            "run_rayon's inverted index"
+            "run_rayon's inverted index differs from the sequential run (the word count \
+             above was right, so look at InvertedIndex::merge from 11.1: the union of both \
+             sets)"
         );
     });
 }
@@ -888,12 +1045,75 @@ fn ex11_5_rayon_maps_splits_in_parallel() {
                 },
             );
             let got = two_threads().install(|| par::run_rayon(&*probe, &splits));
-            assert_eq!(got, plain_count(&splits));
+            assert_counts(
+                &got,
+                &plain_count(&splits),
+                "run_rayon's word count over 8 splits differs from a plain count",
+            );
             assert!(
                 !probe.script.map_gate.as_ref().unwrap().is_broken(),
                 "on a rayon pool of two threads, two splits were never mapped at the same \
                  time. Is the work done under one shared lock, or with iter() instead of \
                  par_iter()?"
+            );
+        });
+}
+
+/// Each split emits ("x", 1) twice; the first two map calls must meet at a gate (so they
+/// run on two threads, into two accumulators). Records the largest `other` a merge saw.
+struct Tally {
+    gate: Gate,
+    calls: AtomicUsize,
+    largest_other: AtomicU32,
+}
+
+impl Job for Tally {
+    type Value = u64;
+    fn map(&self, _: &Split, emit: &mut dyn FnMut(&str, u64)) -> Result<(), Failed> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) < 2 {
+            self.gate.arrive();
+        }
+        emit("x", 1);
+        emit("x", 1);
+        Ok(())
+    }
+    fn merge(&self, acc: &mut u64, other: u64) {
+        self.largest_other
+            .fetch_max(u32::try_from(other).unwrap_or(u32::MAX), Ordering::SeqCst);
+        *acc += other;
+    }
+}
+
+#[test]
+fn ex11_5_rayon_merges_partial_maps() {
+    exercise("11.5")
+        .hangs_if("run_rayon maps one split at a time and a test map waits for a second one")
+        .run(|| {
+            let splits = vec![split(0, "a"), split(1, "b")];
+            let job = Tally {
+                gate: Gate::new(2, PATIENCE),
+                calls: AtomicUsize::new(0),
+                largest_other: AtomicU32::new(0),
+            };
+            let got = two_threads().install(|| par::run_rayon(&job, &splits));
+            assert!(
+                !job.gate.is_broken(),
+                "on a rayon pool of two threads, the two splits were never mapped at the \
+                 same time. Is the work done under one shared lock, or with iter() \
+                 instead of par_iter()?"
+            );
+            assert_eq!(
+                got,
+                BTreeMap::from([("x".to_string(), 4)]),
+                "two splits, each emitting (\"x\", 1) twice"
+            );
+            assert!(
+                job.largest_other.load(Ordering::SeqCst) >= 2,
+                "two splits mapped on two threads, each emitting (\"x\", 1) twice, yet \
+                 Job::merge never merged a partial count (2) into another: every pair went \
+                 one at a time into one shared map. A lock taken per emit serialises the \
+                 threads on every pair; fold each split into an accumulator of its own \
+                 (`fold`), then merge the accumulators (`reduce`)"
             );
         });
 }

@@ -1,5 +1,6 @@
 //! Banks: accounts behind locks, and transfers between them. Two correct, one that
-//! deadlocks. Not an exercise: exercise 12.4 checks them.
+//! deadlocks, one that cannot deadlock but makes money. Not an exercise: exercise 12.4
+//! checks them.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
@@ -137,6 +138,50 @@ impl Bank for LockOrderBank {
         thread::sleep(LOCK_WINDOW); // the window, widened: the other transfer takes `to` here
         let mut target = lock(&self.accounts[to]);
         settle(&mut source, &mut target, amount)
+    }
+
+    fn balance(&self, account: usize) -> u64 {
+        *lock(&self.accounts[account])
+    }
+}
+
+/// **Planted bug: one lock at a time.** Its author, told about the deadlock, made sure a
+/// transfer never holds two locks: it reads what the target will hold, takes the money out
+/// of the source, and then writes the target — each step under its own lock. Nothing can
+/// deadlock now, but a transfer is no longer one step: a transfer the other way that runs
+/// in between has its debit overwritten by the stale credit, and money appears. A check
+/// that only waits for the threads to finish passes it; one that then counts the money
+/// does not.
+#[derive(Debug)]
+pub struct OneLockAtATimeBank {
+    accounts: Vec<Mutex<u64>>,
+}
+
+impl OneLockAtATimeBank {
+    /// A bank with these balances, ready to share.
+    pub fn shared(balances: &[u64]) -> Arc<dyn Bank> {
+        Arc::new(OneLockAtATimeBank {
+            accounts: balances.iter().map(|&b| Mutex::new(b)).collect(),
+        })
+    }
+}
+
+impl Bank for OneLockAtATimeBank {
+    fn transfer(&self, from: usize, to: usize, amount: u64) -> bool {
+        if from == to {
+            return true;
+        }
+        let credited = *lock(&self.accounts[to]) + amount; // read, and let go
+        {
+            let mut source = lock(&self.accounts[from]);
+            if *source < amount {
+                return false;
+            }
+            *source -= amount;
+        }
+        thread::sleep(LOCK_WINDOW); // the window, widened: the other transfer debits `to` here
+        *lock(&self.accounts[to]) = credited; // …and this overwrites that debit
+        true
     }
 
     fn balance(&self, account: usize) -> u64 {

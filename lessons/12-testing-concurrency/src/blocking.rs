@@ -1,6 +1,6 @@
 //! Blocking queues: `push` waits while the queue is full, `pop` waits while it is empty.
-//! Two correct, one with a lost wake-up planted in it. Not an exercise: exercise 12.3
-//! checks them.
+//! Two correct; one with a lost wake-up planted in it; two that are right for one
+//! producer or one consumer and wrong for two. Not an exercise: exercise 12.3 checks them.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -178,5 +178,154 @@ impl BlockingQueue for LostWakeupQueue {
             let items = lock(&self.items);
             drop(self.not_empty.wait(items)); // waits for the *next* push, item or not
         }
+    }
+}
+
+/// The state of the ring queues below: `capacity` slots, and two counters that only grow
+/// (slot `n % capacity` holds the `n`th item pushed).
+#[derive(Debug)]
+struct Ring {
+    slots: Vec<u32>,
+    /// How many items were popped: the next pop reads slot `head % capacity`.
+    head: usize,
+    /// How many items were pushed: the next push writes slot `tail % capacity`.
+    tail: usize,
+}
+
+/// A ring of `capacity` slots behind one lock and one condition variable, waited on in a
+/// loop and notified with `notify_all`: its waiting is right. What the two queues below
+/// get wrong is what happens after the wait.
+#[derive(Debug)]
+struct SharedRing {
+    capacity: usize,
+    ring: Mutex<Ring>,
+    changed: Condvar,
+}
+
+impl SharedRing {
+    fn new(capacity: usize) -> SharedRing {
+        SharedRing {
+            capacity,
+            ring: Mutex::new(Ring {
+                slots: vec![0; capacity],
+                head: 0,
+                tail: 0,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// The ring, once it has room for one more item.
+    fn with_room(&self) -> MutexGuard<'_, Ring> {
+        self.changed
+            .wait_while(lock(&self.ring), |r| {
+                r.tail.saturating_sub(r.head) >= self.capacity
+            })
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The ring, once it holds an item.
+    fn with_item(&self) -> MutexGuard<'_, Ring> {
+        self.changed
+            .wait_while(lock(&self.ring), |r| r.tail <= r.head)
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Push the right way: find the slot and fill it under one lock.
+    fn push(&self, item: u32) {
+        let mut ring = self.with_room();
+        let tail = ring.tail;
+        ring.slots[tail % self.capacity] = item;
+        ring.tail = tail + 1;
+        drop(ring);
+        self.changed.notify_all();
+    }
+
+    /// Pop the right way: read the slot and move the head under one lock.
+    fn pop(&self) -> u32 {
+        let mut ring = self.with_item();
+        let head = ring.head;
+        let item = ring.slots[head % self.capacity];
+        ring.head = head + 1;
+        drop(ring);
+        self.changed.notify_all();
+        item
+    }
+}
+
+/// How long the two queues below take between reading a counter and writing it back (a
+/// copy into the slot, say). Widened on purpose, like the other windows of this lesson:
+/// two producers (or two consumers) inside at once collide on every run; one alone never
+/// does.
+pub const COPY_WINDOW: Duration = Duration::from_millis(1);
+
+/// **Planted bug: written for one producer, used by two.** `push` reads the tail, lets go
+/// of the lock while it copies the item in, then writes the tail back — fine when only one
+/// thread ever pushes, as its author intended. Two producers inside at once read the same
+/// tail, fill the same slot and write the same tail: one item is lost, and the consumers
+/// wait for it forever. A stress test with one producer cannot find it.
+#[derive(Debug)]
+pub struct OneProducerQueue {
+    ring: SharedRing,
+}
+
+impl OneProducerQueue {
+    /// An empty queue of `capacity`, ready to share (with one producer, it assumes).
+    pub fn shared(capacity: usize) -> Arc<dyn BlockingQueue> {
+        Arc::new(OneProducerQueue {
+            ring: SharedRing::new(capacity),
+        })
+    }
+}
+
+impl BlockingQueue for OneProducerQueue {
+    fn push(&self, item: u32) {
+        let tail = self.ring.with_room().tail; // the lock is released here
+        thread::sleep(COPY_WINDOW); // the window, widened: another push reads the same tail
+        let mut ring = lock(&self.ring.ring);
+        ring.slots[tail % self.ring.capacity] = item;
+        ring.tail = tail + 1;
+        drop(ring);
+        self.ring.changed.notify_all();
+    }
+
+    fn pop(&self) -> u32 {
+        self.ring.pop()
+    }
+}
+
+/// **Planted bug: written for one consumer, used by two.** `pop` reads the head and its
+/// item, lets go of the lock, then writes the head back. Two consumers inside at once
+/// return the *same* item and move the head once: one item is popped twice, and another
+/// is never popped. Nothing hangs and the number of items popped is right, so a stress
+/// test with one consumer, or one that only counts what arrives, cannot find it.
+#[derive(Debug)]
+pub struct OneConsumerQueue {
+    ring: SharedRing,
+}
+
+impl OneConsumerQueue {
+    /// An empty queue of `capacity`, ready to share (with one consumer, it assumes).
+    pub fn shared(capacity: usize) -> Arc<dyn BlockingQueue> {
+        Arc::new(OneConsumerQueue {
+            ring: SharedRing::new(capacity),
+        })
+    }
+}
+
+impl BlockingQueue for OneConsumerQueue {
+    fn push(&self, item: u32) {
+        self.ring.push(item)
+    }
+
+    fn pop(&self) -> u32 {
+        let (head, item) = {
+            let ring = self.ring.with_item();
+            (ring.head, ring.slots[ring.head % self.ring.capacity])
+        }; // the lock is released here
+        thread::sleep(COPY_WINDOW); // the window, widened: another pop reads the same head
+        lock(&self.ring.ring).head = head + 1;
+        self.ring.changed.notify_all();
+        item
     }
 }

@@ -10,13 +10,16 @@
 //!
 //! - 12.1 a loom model of a [`counter::Counter`] (a lost update);
 //! - 12.2 a proptest property of a [`queue::BoundedQueue`] against a sequential model (an
-//!   off-by-one capacity, a queue that is not FIFO);
-//! - 12.3 a stress test of a [`blocking::BlockingQueue`] (a lost wake-up);
-//! - 12.4 a deadlock check of a [`bank::Bank`] (two locks taken in opposite orders);
+//!   off-by-one capacity, a queue that is not FIFO, the wrong item handed back);
+//! - 12.3 a stress test of a [`blocking::BlockingQueue`] (a lost wake-up; queues right
+//!   for one producer or one consumer, wrong for two);
+//! - 12.4 a deadlock check of a [`bank::Bank`] (two locks taken in opposite orders; one
+//!   lock at a time, which makes money);
 //! - 12.5 a leak check of a [`pool::Pool`] (workers that outlive their pool).
 //!
 //! Finished code the lesson needs: the structures ([`counter`], [`queue`], [`blocking`],
-//! [`bank`], [`pool`]), and [`catch_panic`], which turns a panic into an `Err` quietly.
+//! [`bank`], [`pool`]), the table of what each check is graded against ([`grading`]), and
+//! [`catch_panic`], which turns a panic into an `Err` quietly.
 //!
 //! You edit the exercise file only; this file swaps in the reference solution when the
 //! crate is built with `--features solution`.
@@ -30,6 +33,7 @@ pub mod checks;
 pub mod bank;
 pub mod blocking;
 pub mod counter;
+pub mod grading;
 pub mod pool;
 pub mod queue;
 

@@ -261,3 +261,53 @@ impl Pool for DetachedPool {
         let _ = self.jobs.send(job);
     }
 }
+
+/// How long a neighbour thread (see [`Neighbourly`]) lives: longer than any check may take.
+pub const NEIGHBOUR_LIFE: Duration = Duration::from_secs(30);
+
+/// How many neighbour threads [`Neighbourly`] starts, each time: more than the threads
+/// other tests could end at the same moment, so they cannot cancel out.
+pub const NEIGHBOURS: usize = 16;
+
+fn start_neighbours() {
+    for _ in 0..NEIGHBOURS {
+        thread::Builder::new()
+            .name("another-test".into())
+            .stack_size(64 * 1024)
+            .spawn(|| thread::sleep(NEIGHBOUR_LIFE))
+            .expect("spawn a neighbour thread");
+    }
+}
+
+/// A correct pool, graded in a busy process. When the pool is made, and again when it
+/// has been dropped, threads that have nothing to do with it start (and run for
+/// [`NEIGHBOUR_LIFE`]) — as other tests' threads do when `cargo test` runs tests side by
+/// side. A check that counts the process's threads (Go's `runtime.NumGoroutine`) sees
+/// more threads after the pool is gone than before and blames the pool; a [`Tracker`]
+/// counts only the pool's own workers.
+pub struct Neighbourly {
+    pool: Option<Box<dyn Pool>>,
+}
+
+impl Neighbourly {
+    /// `pool`, with neighbours starting now and after it is dropped.
+    pub fn boxed(pool: Box<dyn Pool>) -> Box<dyn Pool> {
+        start_neighbours();
+        Box::new(Neighbourly { pool: Some(pool) })
+    }
+}
+
+impl Pool for Neighbourly {
+    fn submit(&self, job: Job) {
+        if let Some(pool) = &self.pool {
+            pool.submit(job);
+        }
+    }
+}
+
+impl Drop for Neighbourly {
+    fn drop(&mut self) {
+        drop(self.pool.take());
+        start_neighbours();
+    }
+}

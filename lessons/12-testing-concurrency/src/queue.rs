@@ -1,5 +1,5 @@
 //! Bounded queues: at most `capacity` items, and `try_push` refuses the next one. Two
-//! correct, two with a planted bug. Not an exercise: exercise 12.2 checks them.
+//! correct, three with a planted bug. Not an exercise: exercise 12.2 checks them.
 //!
 //! Each is safe to share between threads (a `Mutex` inside), but the bugs planted here
 //! need no second thread to show: any sequence of operations that fills the queue, or
@@ -192,6 +192,46 @@ impl BoundedQueue for LifoQueue {
 
     fn try_pop(&self) -> Option<u32> {
         lock(&self.items).pop()
+    }
+
+    fn len(&self) -> usize {
+        lock(&self.items).len()
+    }
+}
+
+/// **Planted bug: the wrong item handed back.** It refuses exactly the pushes it should,
+/// and pops in order; but a refused push returns the *oldest* item, not the one refused
+/// (`Err(*items.front())`, a line copied from a peek). A caller that retries what it got
+/// back retries the wrong item and loses the refused one. A property that compares only
+/// whether `try_push` succeeded passes it; one that compares the whole `Result` does not.
+#[derive(Debug)]
+pub struct WrongRefusalQueue {
+    capacity: usize,
+    items: Mutex<VecDeque<u32>>,
+}
+
+impl WrongRefusalQueue {
+    /// An empty queue of `capacity` that hands back the wrong item when full.
+    pub fn boxed(capacity: usize) -> Box<dyn BoundedQueue> {
+        Box::new(WrongRefusalQueue {
+            capacity,
+            items: Mutex::new(VecDeque::new()),
+        })
+    }
+}
+
+impl BoundedQueue for WrongRefusalQueue {
+    fn try_push(&self, item: u32) -> Result<(), u32> {
+        let mut items = lock(&self.items);
+        if items.len() == self.capacity {
+            return Err(*items.front().unwrap_or(&item));
+        }
+        items.push_back(item);
+        Ok(())
+    }
+
+    fn try_pop(&self) -> Option<u32> {
+        lock(&self.items).pop_front()
     }
 
     fn len(&self) -> usize {

@@ -86,7 +86,7 @@ impl Job for Troubled {
 
 fn main() {
     let args = Args::parse();
-    kit_run::watchdog!(Duration::from_secs(30));
+    kit_run::watchdog!(Duration::from_secs(20));
     kit_run::brief_panics();
     println!("Lesson 11: MapReduce");
 

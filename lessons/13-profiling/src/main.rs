@@ -34,7 +34,7 @@ fn yes(b: bool) -> &'static str {
 
 fn main() {
     let args = Args::parse();
-    kit_run::watchdog!(Duration::from_secs(60));
+    kit_run::watchdog!(Duration::from_secs(20));
     kit_run::brief_panics();
     let workers = args.workers as usize;
     let line = std::mem::align_of::<CachePadded<u8>>();

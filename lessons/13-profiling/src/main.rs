@@ -38,7 +38,8 @@ fn main() {
     kit_run::brief_panics();
     let workers = args.workers as usize;
     let line = std::mem::align_of::<CachePadded<u8>>();
-    println!("Lesson 13: the optimisation report ({workers} workers)");
+    let plural = if workers == 1 { "" } else { "s" };
+    println!("Lesson 13: the optimisation report ({workers} worker{plural})");
 
     println!("\n13.1 false sharing");
     let pair = HotPair::new();
@@ -177,5 +178,8 @@ fn timings(workers: usize) {
         "  {requests} requests: a fresh buffer each {t_fresh:.2?}, pooled {t_pool:.2?}: pooled takes {} a fresh buffer's time",
         ratio(t_pool, t_fresh)
     );
-    println!("  (below 1.00× is faster; run with --release for numbers worth quoting)");
+    println!("  (below 1.00× is faster)");
+    if cfg!(debug_assertions) {
+        println!("  (a debug build: run with --release for numbers worth quoting)");
+    }
 }

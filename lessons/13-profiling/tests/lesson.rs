@@ -37,22 +37,33 @@ fn ex13_1_counters_sit_on_different_cache_lines() {
         let line = line();
         // Many pairs, side by side in one Vec: two bare AtomicU64s sometimes straddle a
         // line boundary by luck, never in every one of them.
+        // Then many pairs each in an allocation of its own: a type padded with bytes but
+        // not aligned starts wherever the allocator puts it, 16-byte aligned, which is the
+        // start of a line only now and then.
         let pairs: Vec<HotPair> = (0..32).map(|_| HotPair::new()).collect();
-        for (i, pair) in pairs.iter().enumerate() {
+        let boxed: Vec<Box<HotPair>> = (0..32).map(|_| Box::new(HotPair::new())).collect();
+        for (i, pair) in pairs.iter().chain(boxed.iter().map(|b| &**b)).enumerate() {
             let (r, e) = (addr(pair.requests()), addr(pair.errors()));
+            assert!(
+                r != e,
+                "pair {i}: `requests()` and `errors()` return the same counter (both at \
+                 {r:#x}): each must return its own"
+            );
             assert!(
                 r / line != e / line,
                 "pair {i}: `requests` (at {r:#x}) and `errors` (at {e:#x}) are on the same \
                  {line}-byte cache line, so the two threads that bump them fight over that \
-                 line (false sharing). Wrap each counter in crossbeam_utils::CachePadded."
+                 line (false sharing). Wrap each counter in crossbeam_utils::CachePadded. \
+                 (Why {line} when the line is 64 bytes: x86_64 cores fetch lines in \
+                 pairs, so two counters 64 bytes apart still contend; CachePadded uses 128.)"
             );
             for (name, a) in [("requests", r), ("errors", e)] {
                 assert!(
-                    a % line == 0,
+                    a.is_multiple_of(line),
                     "pair {i}: `{name}` is at {a:#x}, not at the start of a {line}-byte line, \
                      so whatever sits before it in memory (the previous pair's counter) \
-                     shares its line. Wrap each counter in CachePadded: it aligns it to the \
-                     line."
+                     shares its line. Padding bytes alone do not align: wrap each counter in \
+                     CachePadded, which aligns it to the line and pads it to a whole one."
                 );
             }
         }
@@ -88,7 +99,8 @@ fn ex13_2_workers_get_distinct_shards() {
             assert_eq!(
                 counter.shards(),
                 shards,
-                "ShardedCounter::new({shards}).shards()"
+                "ShardedCounter::new({shards}).shards() must be {shards}: exactly the shards \
+                 asked for (no rounding up to a power of two)"
             );
             let chosen: Vec<usize> = (0..shards).map(|w| counter.shard_of(w)).collect();
             for (w, &s) in chosen.iter().enumerate() {
@@ -101,10 +113,20 @@ fn ex13_2_workers_get_distinct_shards() {
             assert_eq!(
                 distinct.len(),
                 shards,
-                "with {shards} shards, workers 0..{shards} go to shards {chosen:?}: two workers \
-                 share a shard, so they contend on it as if it were one counter. Give each \
-                 worker its own (worker % shards does it)."
+                "with {shards} shards, shard_of gives workers 0..{shards} the shards \
+                 {chosen:?}: two workers share a shard, so they contend on it as if it were \
+                 one counter. Give each of them its own."
             );
+            // A pool may have more workers than the counter has shards.
+            for w in shards..4 * shards + 3 {
+                let s = counter.shard_of(w);
+                assert!(
+                    s < shards,
+                    "with {shards} shards, shard_of({w}) is {s}: worker {w} (more workers than \
+                     shards happen) must get one of the shards 0..{shards}, which it shares \
+                     with a worker below {shards}"
+                );
+            }
         }
     });
 }
@@ -126,8 +148,9 @@ fn ex13_2_each_worker_adds_to_its_own_shard() {
             assert_eq!(
                 hits,
                 1_000 * (w as u64 + 1),
-                "worker {w} added 1 {} times, but its shard ({shard}) holds {hits}: add must add \
-                 to shard(shard_of(worker)), and only there",
+                "worker {w} added 1 {} times, but shard {shard}, which shard_of({w}) names, \
+                 holds {hits}: add must add to shard(shard_of(worker)), and only there (and \
+                 shard_of must give each of these workers its own shard)",
                 1_000 * (w + 1)
             );
         }
@@ -137,21 +160,31 @@ fn ex13_2_each_worker_adds_to_its_own_shard() {
 #[test]
 fn ex13_2_sum_counts_every_shard() {
     exercise("13.2").run(|| {
-        let workers = 6;
-        let counter = ShardedCounter::new(workers);
+        // 9 workers on 6 shards, worker w adding w + 1 each time: every shard holds a
+        // different amount, and three shards are shared.
+        let (workers, shards) = (9, 6);
+        let counter = ShardedCounter::new(shards);
         thread::scope(|s| {
             for w in 0..workers {
                 let counter = &counter;
-                s.spawn(move || (0..5_000).for_each(|_| counter.add(w, 2)));
+                s.spawn(move || (0..1_000).for_each(|_| counter.add(w, w as u64 + 1)));
             }
         });
-        let per_shard: Vec<u64> = (0..workers)
+        let per_shard: Vec<u64> = (0..shards)
             .map(|i| counter.shard(i).load(Relaxed))
             .collect();
+        let expected: u64 = (1..=workers as u64).map(|n| 1_000 * n).sum();
+        assert_eq!(
+            per_shard.iter().sum::<u64>(),
+            expected,
+            "9 workers on 6 shards, worker w adding w + 1, 1,000 times each: the shards hold \
+             {per_shard:?}, which is not every addition once. Does add() use shard_of(worker) \
+             for workers beyond the number of shards too?"
+        );
         assert_eq!(
             counter.sum(),
-            60_000,
-            "6 workers each added 2, 5,000 times (shards hold {per_shard:?}): sum() must add \
+            expected,
+            "the shards hold {per_shard:?} (worker w added w + 1, 1,000 times): sum() must add \
              up every shard"
         );
     });
@@ -172,11 +205,30 @@ fn ex13_2_shards_sit_on_different_cache_lines() {
              Store each shard in a CachePadded.",
             distinct.len()
         );
+        // Counters of several sizes, alive together, so that their shards sit in
+        // allocations that start at many different addresses.
+        let counters: Vec<ShardedCounter> = (1..=16).map(ShardedCounter::new).collect();
+        for c in std::iter::once(&counter).chain(&counters) {
+            for i in 0..c.shards() {
+                let a = addr(c.shard(i));
+                assert!(
+                    a.is_multiple_of(line),
+                    "shard {i} of a {}-shard counter is at {a:#x}, not at the start of a \
+                     {line}-byte line, so whatever sits before it in memory shares its line. \
+                     Padding bytes alone do not align: store each shard in a CachePadded.",
+                    c.shards()
+                );
+            }
+        }
     });
 }
 
 // ---------------------------------------------------------------------------------------
 // 13.3 buffer pool
+
+const LOCK_TWICE: &str = "a Mutex locked again by the thread that holds it (std's Mutex is \
+                          not reentrant: calling self.idle() inside put() while the guard is \
+                          alive waits forever), or a blocking recv() on an empty channel";
 
 /// The allocator of this test binary: the system's, until the allocation-count test (in a
 /// child process of its own) switches to dhat's. dhat's profiler is one per process and
@@ -248,7 +300,7 @@ fn ex13_3_pooled_requests_allocate_a_handful_of_times() {
         count_allocations();
         return;
     }
-    exercise("13.3").run(|| {
+    exercise("13.3").hangs_if(LOCK_TWICE).run(|| {
         // Here first, so that an unfinished exercise or a panic shows in this process.
         let pool = BufferPool::new(8, 4096);
         pool.put(pool.get());
@@ -283,8 +335,10 @@ fn ex13_3_pooled_requests_allocate_a_handful_of_times() {
                 "One (or more) per request: does put() keep the buffer, and get() hand it \
                  out again?"
             } else {
-                "Does get() make a new buffer with room for `capacity` bytes, so that a \
-                 request that writes 3,000 of 4,096 bytes never has to grow it?"
+                "Does put() clear the buffer (a buffer that keeps its bytes grows past \
+                 4 × capacity and is dropped), and does get() make a new buffer with room for \
+                 `capacity` bytes, so that a request that writes 3,000 of 4,096 bytes never \
+                 has to grow it?"
             }
         );
     });
@@ -292,7 +346,7 @@ fn ex13_3_pooled_requests_allocate_a_handful_of_times() {
 
 #[test]
 fn ex13_3_pool_hands_out_empty_buffers() {
-    exercise("13.3").run(|| {
+    exercise("13.3").hangs_if(LOCK_TWICE).run(|| {
         let pool = BufferPool::new(4, 64);
         let mut buffer = pool.get();
         assert!(
@@ -320,7 +374,7 @@ fn ex13_3_pool_hands_out_empty_buffers() {
 
 #[test]
 fn ex13_3_pool_keeps_at_most_max_idle() {
-    exercise("13.3").run(|| {
+    exercise("13.3").hangs_if(LOCK_TWICE).run(|| {
         let pool = BufferPool::new(3, 64);
         let held: Vec<Vec<u8>> = (0..10).map(|_| pool.get()).collect();
         for buffer in held {
@@ -339,26 +393,46 @@ fn ex13_3_pool_keeps_at_most_max_idle() {
 
 #[test]
 fn ex13_3_pool_drops_oversized_buffers() {
-    exercise("13.3").run(|| {
+    exercise("13.3").hangs_if(LOCK_TWICE).run(|| {
         let pool = BufferPool::new(4, 64);
         let mut big = pool.get();
         big.resize(64 * 64, 0);
+        // Counted from here: a pool may start with idle buffers of its own.
+        let idle = pool.idle();
         pool.put(big);
         assert_eq!(
             pool.idle(),
-            0,
-            "a buffer that grew to 4096 bytes (the pool's buffers are 64) was kept: one huge \
-             request would pin that memory for as long as the pool lives. Drop buffers above \
-             4 × capacity."
+            idle,
+            "a buffer that grew to 4096 bytes (the pool's buffers are 64) was kept (idle went \
+             from {idle} to {}): one huge request would pin that memory for as long as the \
+             pool lives. Drop buffers whose capacity is above 4 × capacity.",
+            pool.idle()
         );
-        pool.put(Vec::with_capacity(64));
-        assert_eq!(pool.idle(), 1, "a 64-byte buffer given back must be kept");
+        // Go's habit: buf.Reset() before Put. Emptied, it is still 4 KiB of memory.
+        let mut big = Vec::with_capacity(64 * 64);
+        big.extend_from_slice(&[1; 100]);
+        big.clear();
+        pool.put(big);
+        assert_eq!(
+            pool.idle(),
+            idle,
+            "an empty buffer with room for 4096 bytes was kept: it is empty, but its memory \
+             is what a pool pins. Decide by capacity(), not len()."
+        );
+        if idle < 4 {
+            pool.put(Vec::with_capacity(64));
+            assert_eq!(
+                pool.idle(),
+                idle + 1,
+                "a 64-byte buffer given back to a pool with {idle} of 4 idle must be kept"
+            );
+        }
     });
 }
 
 #[test]
 fn ex13_3_pool_is_shared_by_threads() {
-    exercise("13.3").run(|| {
+    exercise("13.3").hangs_if(LOCK_TWICE).run(|| {
         let pool = BufferPool::new(4, 256);
         thread::scope(|s| {
             for t in 0..4u8 {

@@ -594,6 +594,55 @@ fn ex14_4_no_stage_task_outlives_the_error() {
         });
 }
 
+#[test]
+fn ex14_4_a_panicking_stage_ends_the_run_too() {
+    exercise("14.4")
+        .hangs_if(
+            "a task that panicked is not treated as an error: `join_next` gives \
+             `Some(Err(JoinError))` for it, and the run must end on it like on a `StageError`",
+        )
+        .hangs_if(ERROR_IGNORED)
+        .run_async(|| async {
+            let fragile = Stage::new("fragile", 2, 2, |x: u64| async move {
+                sleep(ms(10)).await;
+                if x == 3 {
+                    kit::planned_panic!("fragile exploded on item 3 (a planned panic)");
+                }
+                Ok(x)
+            });
+            let doubles = Calls::new();
+            let pipeline =
+                Pipeline::new()
+                    .then(fragile)
+                    .then(stage("double", 1, 1, &doubles, |x| (ms(10), Ok(x * 2))));
+            let (input, running) = pipeline.start(2);
+            let source = async {
+                for x in 1..=6 {
+                    if input.send(x).await.is_err() {
+                        break;
+                    }
+                }
+                std::future::pending::<()>().await;
+            };
+            let result = tokio::select! {
+                result = running.finish() => result,
+                () = source => unreachable!(),
+            };
+            assert!(
+                result.is_err(),
+                "a stage task panicked: finish should return an error, got {result:?}"
+            );
+            settle().await;
+            let alive = tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks();
+            assert_eq!(
+                alive, 0,
+                "{alive} task(s) of the pipeline still run after `finish` returned"
+            );
+        });
+}
+
 // ---------------------------------------------------------------------------------------
 // The lesson program
 

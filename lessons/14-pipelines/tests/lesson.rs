@@ -164,10 +164,20 @@ fn ex14_1_in_flight_is_bounded_by_workers_and_buffer() {
             let sent = fill(&input, 20).await;
             assert!(
                 calls.started() <= workers + buffer,
-                "with nobody reading its output, the stage took {} items from its input; at most \
-                 workers + buffer = {} may be between its input and its output. Is the output \
-                 channel unbounded, or larger than `buffer`?",
+                "with nobody reading its output, the stage's function started on {} items; at \
+                 most workers + buffer = {} may be between its input and its output. Is the \
+                 output channel unbounded, or larger than `buffer`?",
                 calls.started(),
+                workers + buffer
+            );
+            // The input holds one item; everything else the test sent, the stage took.
+            let taken = sent.saturating_sub(1);
+            assert!(
+                taken as usize <= workers + buffer,
+                "with nobody reading its output, the stage took {taken} items from its input \
+                 ({sent} sent, at most 1 still in the input's 1-slot buffer); at most \
+                 workers + buffer = {} may be between its input and its output. An item \
+                 parked anywhere else — a dispatcher's hand, a per-worker queue — counts too.",
                 workers + buffer
             );
             drop(input);
@@ -282,7 +292,9 @@ fn ex14_2_closing_the_input_drains_every_stage() {
             }
             assert_eq!(
                 got, 12,
-                "closing the input should let every stage finish what it holds: 12 items in, 12 out"
+                "closing the input should let every stage finish what it holds: 12 items in, 12 out. \
+                 (Fewer out? Dropping a JoinSet aborts its tasks: keep it in Running until \
+                 the run ends)"
             );
         });
 }
@@ -378,8 +390,21 @@ fn ex14_3_a_slow_first_item_blocks_intake() {
                 let ahead = calls.started() - delivered.load(SeqCst);
                 most_ahead.fetch_max(ahead, SeqCst);
             };
+            let accepted = AtomicUsize::new(0);
             let feeding = async {
-                feed(input, 0..100).await;
+                for x in 0..100 {
+                    input
+                        .send(x)
+                        .await
+                        .expect("the input was closed while the test was still sending");
+                    accepted.fetch_add(1, SeqCst);
+                }
+                drop(input);
+            };
+            // Halfway through item 0's 10 s: nothing can be delivered yet.
+            let accepted_while_slow = async {
+                sleep(ms(5_000)).await;
+                accepted.load(SeqCst)
             };
             let watching = async {
                 for _ in 0..200 {
@@ -396,11 +421,21 @@ fn ex14_3_a_slow_first_item_blocks_intake() {
                 }
                 got
             };
-            let ((), (), got) = tokio::join!(feeding, watching, collecting);
+            let ((), early, (), got) =
+                tokio::join!(feeding, accepted_while_slow, watching, collecting);
             assert_eq!(
                 got,
                 (0..100).collect::<Vec<u64>>(),
                 "every item should come out, in input order"
+            );
+            assert!(
+                early <= window + 1,
+                "5 s into item 0's 10 s (nothing could be delivered yet), the input had accepted \
+                 {early} items: the stage took {} (one more sits in the input's 1-slot buffer); \
+                 with window = {window}, at most {window} may be taken in before item 0 is \
+                 delivered. Is the permit taken *before* an item is received, and are there \
+                 exactly `window` permits?",
+                early - 1
             );
             let most = most_ahead.load(SeqCst);
             assert!(
@@ -468,6 +503,11 @@ const NOT_STOPPED: &str = "on the first error, the other tasks are awaited inste
 fn ex14_4_a_clean_run_returns_every_item() {
     exercise("14.4")
         .hangs_if(OUTPUT_NEVER_ENDS)
+        .hangs_if(
+            "finish waits for the stage tasks before it reads the output: the last stage's \
+             workers wait for room in an output buffer that nobody reads, so they never end. \
+             Read the output while you watch the tasks (select! on both)",
+        )
         .run_async(|| async {
             let (squares, doubles) = (Calls::new(), Calls::new());
             let (input, running) = square_then_double(&squares, &doubles, 10).start(4);

@@ -114,10 +114,22 @@ fn ex15_1_a_subscriber_sees_only_messages_published_after_it_subscribed() {
                 vec![3, 4],
                 "a subscriber that joined after messages 1 and 2 receives 3 and 4 only"
             );
-            let ids = [early.id(), late.id(), hub.subscribe().id()];
+            let third = hub.subscribe();
+            let ids = [early.id(), late.id(), third.id()];
             assert!(
                 ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2],
                 "every subscriber needs an id of its own: {ids:?}"
+            );
+            // An id is never given twice, even after someone left: a count of the
+            // subscribers now is not a fresh id.
+            assert!(hub.unsubscribe(late.id()));
+            let fourth = hub.subscribe();
+            assert!(
+                !ids.contains(&fourth.id()),
+                "after {} left, a new subscriber got the id {}, which was given before ({ids:?}): \
+                 number subscribers by how many ever subscribed, not by how many there are now",
+                ids[1],
+                fourth.id()
             );
         });
 }
@@ -184,7 +196,14 @@ fn ex15_1_a_subscriber_that_never_reads_never_blocks_the_publisher() {
                     publish(&hub, m).await;
                     got.extend(drain(&mut fast));
                 }
-                assert_eq!(got, (1..=100).collect::<Vec<u32>>(), "{policy:?}");
+                assert_eq!(
+                    got,
+                    (1..=100).collect::<Vec<u32>>(),
+                    "{policy:?}: a subscriber that reads every message at once should receive \
+                     all 100, though another subscriber never reads. Does publish stop at the \
+                     full subscriber (the Go original's early return) instead of offering the \
+                     message to every subscriber?"
+                );
             }
         });
 }
@@ -321,6 +340,12 @@ fn ex15_1_a_subscriber_that_leaves_mid_stream_costs_no_one_else_a_message() {
                     subs[3] = None;
                 }
                 let delivery = publish(&hub, m).await;
+                assert!(
+                    delivery.dropped.is_empty() && delivery.disconnected.is_empty(),
+                    "message {m}: a subscriber that left by dropping its subscription is \
+                     removed, and listed nowhere (not as dropped, not as disconnected): \
+                     {delivery:?}"
+                );
                 let expected: Vec<SubscriberId> =
                     subs.iter().flatten().map(Subscription::id).collect();
                 assert_eq!(
@@ -498,7 +523,11 @@ fn ex15_2_after_a_lag_reading_resumes_at_the_oldest_kept() {
         let Read::Lagged { missed, resume_at } = ring.read(2) else {
             panic!("cursor 2 in a ring of 4 after 10 pushes: messages 2..6 were overwritten, so this is a lag");
         };
-        assert_eq!(missed, 4);
+        assert_eq!(
+            missed, 4,
+            "cursor 2, ring of 4 after 10 pushes (it keeps 6 to 9): messages 2, 3, 4 and 5 were \
+             lost to it"
+        );
         assert_eq!(
             ring.read(resume_at),
             value(6),
@@ -513,7 +542,8 @@ fn ex15_2_after_a_lag_reading_resumes_at_the_oldest_kept() {
 
 const NOBODY_WAKES: &str = "a receiver waited and nothing woke it: `send` (and dropping the Sender) must wake the \
      receivers waiting in `recv` (`Notify::notify_waiters`), and `recv` must register for the wake-up \
-     before it looks at the ring";
+     before it looks at the ring. Or recv loops without waiting: after a Lagged it must move its \
+     cursor to the oldest message kept, or it reports the same lag for ever";
 
 async fn recv(rx: &mut lagging::Receiver<u32>) -> Result<u32, RecvError> {
     match timeout(PATIENCE, rx.recv()).await {
@@ -587,6 +617,54 @@ fn ex15_3_a_waiting_receiver_is_woken_by_send() {
 }
 
 #[test]
+fn ex15_3_a_send_wakes_every_waiting_receiver() {
+    exercise("15.3").hangs_if(NOBODY_WAKES).run_async(|| async {
+        let tx = lagging::Sender::new(4);
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let mut rx = tx.subscribe();
+                tokio::spawn(async move { rx.recv().await })
+            })
+            .collect();
+        kit::settle().await; // all three wait in recv
+        tx.send(7);
+        for (i, waiter) in waiters.into_iter().enumerate() {
+            match timeout(PATIENCE, waiter).await {
+                Ok(r) => assert_eq!(r.expect("a waiter panicked"), Ok(7), "receiver {i}"),
+                Err(_) => panic!(
+                    "three receivers waited in recv and one message was sent; receiver {i} \
+                     was never woken. Wake every waiting receiver (`Notify::notify_waiters`), \
+                     not one of them (`notify_one`)"
+                ),
+            }
+        }
+        // The same when the sender drops: every waiting receiver is woken with Closed.
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let mut rx = tx.subscribe();
+                tokio::spawn(async move { rx.recv().await })
+            })
+            .collect();
+        kit::settle().await;
+        drop(tx);
+        for (i, waiter) in waiters.into_iter().enumerate() {
+            match timeout(PATIENCE, waiter).await {
+                Ok(r) => assert_eq!(
+                    r.expect("a waiter panicked"),
+                    Err(RecvError::Closed),
+                    "receiver {i}, waiting when the Sender was dropped"
+                ),
+                Err(_) => panic!(
+                    "three receivers waited in recv when the Sender was dropped; receiver {i} \
+                     was never woken. Dropping the Sender must wake every waiting receiver \
+                     (`notify_waiters`, not `notify_one`)"
+                ),
+            }
+        }
+    });
+}
+
+#[test]
 fn ex15_3_a_lagging_receiver_learns_what_it_missed_and_continues_from_the_oldest_kept() {
     exercise("15.3").hangs_if(NOBODY_WAKES).run_async(|| async {
         let tx = lagging::Sender::new(4);
@@ -613,10 +691,19 @@ fn ex15_3_a_lagging_receiver_learns_what_it_missed_and_continues_from_the_oldest
             tx.send(m);
         }
         assert_eq!(recv(&mut slow).await, Err(RecvError::Lagged(7)), "11 to 17 overwritten");
-        assert_eq!(recv(&mut slow).await, Ok(18));
+        assert_eq!(
+            recv(&mut slow).await,
+            Ok(18),
+            "after Lagged(7), recv continues with the oldest message kept, 18"
+        );
         drop(tx);
         for m in 19..=21 {
-            assert_eq!(recv(&mut slow).await, Ok(m));
+            assert_eq!(
+                recv(&mut slow).await,
+                Ok(m),
+                "the Sender was dropped after message 21: what is left (19, 20, 21) is still read \
+                 before Closed"
+            );
         }
         assert_eq!(recv(&mut slow).await, Err(RecvError::Closed));
     });
@@ -672,8 +759,16 @@ fn ex15_3_the_sender_never_waits_for_a_slow_receiver() {
             for m in 1..=10_000 {
                 tx.send(m);
             }
-            assert_eq!(recv(&mut never_reads).await, Err(RecvError::Lagged(9_998)));
-            assert_eq!(recv(&mut never_reads).await, Ok(9_999));
+            assert_eq!(
+                recv(&mut never_reads).await,
+                Err(RecvError::Lagged(9_998)),
+                "10,000 sent into a ring of 2 while the receiver read nothing: it missed 9,998"
+            );
+            assert_eq!(
+                recv(&mut never_reads).await,
+                Ok(9_999),
+                "after the lag, the oldest message kept: 9,999"
+            );
         });
 }
 
@@ -693,7 +788,11 @@ fn ex15_3_closing_ends_every_receiver_after_what_is_left() {
             Ok(r) => assert_eq!(r.expect("the waiter panicked"), Ok(2)),
             Err(_) => panic!("a waiting receiver never got message 2: {NOBODY_WAKES}"),
         }
-        assert_eq!(recv(&mut behind).await, Ok(1), "what was sent before the close is still read");
+        assert_eq!(
+            recv(&mut behind).await,
+            Ok(1),
+            "what was sent before the close is still read"
+        );
         assert_eq!(recv(&mut behind).await, Ok(2));
         assert_eq!(
             recv(&mut behind).await,
@@ -709,8 +808,9 @@ fn ex15_3_closing_ends_every_receiver_after_what_is_left() {
         match timeout(PATIENCE, waiter).await {
             Ok(r) => assert_eq!(r.expect("the waiter panicked"), Err(RecvError::Closed)),
             Err(_) => panic!(
-                "a receiver waiting when the Sender was dropped was never woken: dropping the Sender \
-                 must mark the channel closed and wake the waiting receivers"
+                "a receiver waiting when the Sender was dropped never returned: dropping the \
+                 Sender must mark the channel closed (a flag recv looks at once the ring has \
+                 nothing more for it) and wake the waiting receivers"
             ),
         }
     });

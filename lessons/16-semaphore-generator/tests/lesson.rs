@@ -201,7 +201,8 @@ fn ex16_2_a_large_request_at_the_head_is_not_overtaken() {
         let got = scene(
             3,
             &[
-                ("A holds 2", 0, 2, 100),
+                ("A holds 1", 0, 1, 100),
+                ("B holds 1", 0, 1, 40),
                 ("big wants 3", 10, 3, 50),
                 ("small wants 1", 20, 1, 10),
                 ("medium wants 2", 30, 2, 10),
@@ -211,14 +212,17 @@ fn ex16_2_a_large_request_at_the_head_is_not_overtaken() {
         assert_eq!(
             got,
             vec![
-                ("A holds 2", 0),
+                ("A holds 1", 0),
+                ("B holds 1", 0),
                 ("big wants 3", 100),
                 ("medium wants 2", 150),
                 ("small wants 1", 150),
             ],
-            "1 permit was free from t=20ms, but `big` (3) asked first: `small` must not overtake \
-             it (no barging — a large request would starve behind a stream of small ones). \
-             When big gives its 3 back, small (1) and medium (2) both fit, and both get theirs at once"
+            "1 permit was free from t=0 and 2 from t=40ms, but `big` (3) asked first: `small` \
+             must not overtake it, neither when it arrives nor when B gives a permit back (no \
+             barging — a large request would starve behind a stream of small ones). When big \
+             gives its 3 back at t=150ms, small (1) and medium (2) both fit, and both get theirs \
+             at once"
         );
     });
 }

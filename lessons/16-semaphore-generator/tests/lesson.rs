@@ -175,7 +175,7 @@ fn ex16_2_acquire_waits_until_a_permit_is_dropped() {
 }
 
 #[test]
-fn ex16_2_waiters_are_served_in_the_order_they_came() {
+fn ex16_2_a_first_come_first_served_line() {
     exercise("16.2").hangs_if(NOBODY_WAKES).run_async(|| async {
         let got = scene(
             1,
@@ -201,6 +201,94 @@ fn ex16_2_waiters_are_served_in_the_order_they_came() {
             ],
             "five waiters lined up at t=1..5ms behind a holder: they must get the permit first \
              come, first served (a queue, not a stack)"
+        );
+    });
+}
+
+/// A waker that counts its wake-ups.
+struct CountWakes(AtomicUsize);
+
+impl std::task::Wake for CountWakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+#[test]
+fn ex16_2_a_waiter_sleeps_until_it_is_woken() {
+    exercise("16.2").hangs_if(NOBODY_WAKES).run_async(|| async {
+        let sem = Semaphore::new(1);
+        let held = sem.try_acquire().expect("1 permit free");
+        let polls = AtomicUsize::new(0);
+        let mut acquire = std::pin::pin!(sem.acquire());
+        let waiting = std::future::poll_fn(|cx| {
+            polls.fetch_add(1, SeqCst);
+            acquire.as_mut().poll(cx)
+        });
+        let release = async {
+            sleep(ms(1_000)).await;
+            drop(held);
+        };
+        let (got, ()) = tokio::join!(timeout(PATIENCE, waiting), release);
+        assert!(
+            got.is_ok(),
+            "the waiter never got the permit: {NOBODY_WAKES}"
+        );
+        let polls = polls.load(SeqCst);
+        assert!(
+            polls <= 5,
+            "a waiter that waited one (virtual) second for a permit was polled {polls} times: it \
+             wakes itself up (a timer re-armed on every poll, or wake_by_ref before Pending) \
+             instead of sleeping until a release wakes it. Keep the waker and wake it when the \
+             permits are granted"
+        );
+    });
+}
+
+#[test]
+fn ex16_2_the_latest_waker_is_the_one_woken() {
+    exercise("16.2").hangs_if(NOBODY_WAKES).run_async(|| async {
+        use std::future::Future;
+        use std::task::{Context, Poll, Waker};
+        let sem = Semaphore::new(1);
+        let held = sem.try_acquire().expect("1 permit free");
+        let (first, second) = (
+            Arc::new(CountWakes(AtomicUsize::new(0))),
+            Arc::new(CountWakes(AtomicUsize::new(0))),
+        );
+        let mut acquire = std::pin::pin!(sem.acquire());
+        // Polled by one task, then moved to another (as select! and join! do): the second
+        // waker is the one that must be woken.
+        let w1 = Waker::from(Arc::clone(&first));
+        assert!(
+            acquire
+                .as_mut()
+                .poll(&mut Context::from_waker(&w1))
+                .is_pending()
+        );
+        let w2 = Waker::from(Arc::clone(&second));
+        assert!(
+            acquire
+                .as_mut()
+                .poll(&mut Context::from_waker(&w2))
+                .is_pending()
+        );
+        drop(held);
+        assert!(
+            second.0.load(SeqCst) >= 1,
+            "an acquire polled first with one waker, then with another, was granted its permit, \
+             and the second waker was not woken (the first was woken {} times): on every poll \
+             that returns Pending, store the waker of *this* poll (or `will_wake` it), since a \
+             future may move between tasks",
+            first.0.load(SeqCst)
+        );
+        let w = Waker::from(Arc::clone(&second));
+        assert!(
+            matches!(
+                acquire.as_mut().poll(&mut Context::from_waker(&w)),
+                Poll::Ready(Ok(_))
+            ),
+            "after the permit was dropped, the waiting acquire should be ready with a permit"
         );
     });
 }
@@ -372,7 +460,12 @@ fn ex16_3_a_cancelled_large_waiter_at_the_head_lets_smaller_ones_through() {
             }
             assert!(joined(big.await), "big should have timed out");
             drop(held);
-            assert_eq!(sem.available_permits(), 2);
+            assert_eq!(
+                sem.available_permits(),
+                2,
+                "once big gave up, small got its permit and the holder dropped its own: both \
+                 permits of the semaphore must be free again"
+            );
         });
 }
 
@@ -604,12 +697,25 @@ fn ex16_4_fibonacci_ends_at_the_largest_u64_instead_of_overflowing() {
         // At most 200: a sequence that wraps around instead of ending would go on for ever.
         let all: Vec<u64> = match timeout(PATIENCE, fibonacci(4).take(200).collect()).await {
             Ok(all) => all,
-            Err(_) => panic!("fibonacci(4) never ended"),
+            Err(_) => panic!(
+                "fibonacci(4).take(200) never ended: the generator neither produced 200 numbers \
+                 nor ended its stream (does the producer wait for room that never comes, or \
+                 does poll_next return Pending without arranging a wake-up?)"
+            ),
         };
-        assert!(
-            all.windows(3).all(|w| w[0].checked_add(w[1]) == Some(w[2])),
-            "every number is the sum of the two before it (no wrap-around): {all:?}"
-        );
+        if let Some(i) = all
+            .windows(3)
+            .position(|w| w[0].checked_add(w[1]) != Some(w[2]))
+        {
+            panic!(
+                "every number is the sum of the two before it, but numbers {i}, {} and {} are \
+                 {:?}: the sum overflowed a u64 and wrapped around. Stop with checked_add \
+                 instead (it returns None for the first sum that does not fit)",
+                i + 1,
+                i + 2,
+                &all[i..i + 3]
+            );
+        }
         assert_eq!(
             (all.len(), all.last().copied()),
             (94, Some(12_200_160_415_121_876_738)),

@@ -1,0 +1,100 @@
+//! Exercise 18.1: a per-attempt timeout, as a tower `Layer` and `Service`.
+//!
+//! A `Layer` wraps a service in another; the wrapper is a `Service` with the same two
+//! methods as the one it wraps:
+//!
+//! - `poll_ready`: "may I call you now?" — the wrapper asks the service it wraps, so
+//!   back-pressure from deep in the stack (a full concurrency limit, an empty rate
+//!   bucket) reaches the caller.
+//! - `call`: only after `poll_ready` said `Ready(Ok)`. It returns a future; the work
+//!   happens when the future is polled.
+//!
+//! `Timeout` fails a call that takes longer than `limit` with [`Elapsed`]. The clock starts
+//! in `call`, not in `poll_ready`: waiting to be admitted is not the attempt's time.
+
+//@ solution
+//@ skeleton
+// #![allow(dead_code, unused_imports)] // the skeleton uses none of this yet; your code will
+//@ end
+
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tower::{BoxError, Layer, Service};
+
+use crate::errors::Elapsed;
+
+/// Makes [`Timeout`] services.
+#[derive(Clone, Copy, Debug)]
+pub struct TimeoutLayer {
+    limit: Duration,
+}
+
+impl TimeoutLayer {
+    pub fn new(limit: Duration) -> TimeoutLayer {
+        TimeoutLayer { limit }
+    }
+}
+
+impl<S> Layer<S> for TimeoutLayer {
+    type Service = Timeout<S>;
+
+    fn layer(&self, inner: S) -> Timeout<S> {
+        Timeout {
+            inner,
+            limit: self.limit,
+        }
+    }
+}
+
+/// Fails each call that takes longer than `limit` with [`Elapsed`].
+#[derive(Clone, Debug)]
+pub struct Timeout<S> {
+    inner: S,
+    limit: Duration,
+}
+
+impl<S, R> Service<R> for Timeout<S>
+where
+    S: Service<R>,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    S::Response: Send + 'static,
+{
+    type Response = S::Response;
+    // Every layer of this lesson answers `BoxError`, as tower's own do: the caller finds
+    // out which layer failed by downcasting (exercise 18.5).
+    type Error = BoxError;
+    // A boxed future is the simple choice: one allocation per call. tower's own layers
+    // write a named future type with `pin-project` instead, to save it.
+    type Future = BoxFuture<'static, Result<S::Response, BoxError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        //@ solution
+        // Ready when the inner service is: answering Ready without asking would let the
+        // caller `call` a service that never said it was ready.
+        self.inner.poll_ready(cx).map_err(Into::into)
+        //@ skeleton
+        // let _ = cx;
+        // todo!("exercise 18.1: Timeout::poll_ready")
+        //@ end
+    }
+
+    fn call(&mut self, req: R) -> Self::Future {
+        //@ solution
+        let attempt = self.inner.call(req);
+        let limit = self.limit;
+        Box::pin(async move {
+            match tokio::time::timeout(limit, attempt).await {
+                Ok(answer) => answer.map_err(Into::into),
+                // Dropping `attempt` here cancels it: the inner service's future is gone.
+                Err(_) => Err(Elapsed.into()),
+            }
+        })
+        //@ skeleton
+        // let _ = req;
+        // todo!("exercise 18.1: Timeout::call")
+        //@ end
+    }
+}

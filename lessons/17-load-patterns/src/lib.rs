@@ -5,6 +5,13 @@
 
 #[cfg_attr(
     feature = "solution",
-    path = "../../../solutions/17-load-patterns/load_patterns.rs"
+    path = "../../../solutions/17-load-patterns/aimd.rs"
 )]
-pub mod load_patterns;
+pub mod aimd;
+#[cfg_attr(
+    feature = "solution",
+    path = "../../../solutions/17-load-patterns/clients.rs"
+)]
+pub mod clients;
+pub mod report;
+pub mod server;

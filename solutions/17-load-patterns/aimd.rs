@@ -43,6 +43,7 @@ impl Aimd {
         self.limit = (self.limit / 2).max(self.min);
         self.successes = 0;
         //@ skeleton
+        // let _ = (self.min, self.successes);
         // todo!("exercise 17.4: Aimd::on_overload")
         //@ end
     }
@@ -62,7 +63,7 @@ impl Aimd {
             self.successes = 0;
         }
         //@ skeleton
-        // let _ = latency;
+        // let _ = (latency, self.max, self.latency_target);
         // todo!("exercise 17.4: Aimd::on_success")
         //@ end
     }

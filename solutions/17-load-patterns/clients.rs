@@ -12,8 +12,8 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-//@ end
 
+//@ end
 use reqwest::Client;
 
 use crate::aimd::Aimd;

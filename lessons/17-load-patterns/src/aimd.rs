@@ -39,6 +39,7 @@ impl Aimd {
 
     /// The server answered 429 or 503: halve the limit (rounding down), never below `min`.
     pub fn on_overload(&mut self) {
+        let _ = (self.min, self.successes);
         todo!("exercise 17.4: Aimd::on_overload")
     }
 
@@ -46,7 +47,7 @@ impl Aimd {
     /// Otherwise count it; once `limit` successes have been counted since the limit last
     /// changed, the limit grows by one, never above `max`.
     pub fn on_success(&mut self, latency: Duration) {
-        let _ = latency;
+        let _ = (latency, self.max, self.latency_target);
         todo!("exercise 17.4: Aimd::on_success")
     }
 }

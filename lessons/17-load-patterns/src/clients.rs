@@ -4,7 +4,6 @@
 //! Every function takes the client it must use: one `reqwest::Client` holds a pool of
 //! connections, and building one per request opens a new TCP connection each time.
 
-
 use reqwest::Client;
 
 use crate::aimd::Aimd;

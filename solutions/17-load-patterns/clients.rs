@@ -86,11 +86,20 @@ pub async fn bounded(client: &Client, url: &str, requests: usize, workers: usize
     //@ solution
     let limit = Arc::new(Semaphore::new(workers.max(1)));
     let mut tasks = JoinSet::new();
+    let mut report = Report::new();
     for _ in 0..requests {
         let permit = Arc::clone(&limit)
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
+        // A JoinSet keeps a finished task (and its output) until it is joined: collect
+        // what has finished as we go, or 7,500 finished tasks pile up in memory.
+        while let Some(joined) = tasks.try_join_next() {
+            match joined {
+                Ok((outcome, latency)) => report.record(outcome, latency),
+                Err(_) => report.errors += 1,
+            }
+        }
         let client = client.clone();
         let url = url.to_owned();
         tasks.spawn(async move {
@@ -100,7 +109,6 @@ pub async fn bounded(client: &Client, url: &str, requests: usize, workers: usize
             (outcome, latency)
         });
     }
-    let mut report = Report::new();
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok((outcome, latency)) => report.record(outcome, latency),

@@ -22,10 +22,16 @@
 //! You edit the exercise files only; this file swaps in the reference solution when the
 //! crate is built with `--features solution`.
 
-#[cfg_attr(feature = "solution", path = "../../../solutions/20-capstone/streams.rs")]
+#[cfg_attr(
+    feature = "solution",
+    path = "../../../solutions/20-capstone/streams.rs"
+)]
 pub mod streams;
 
-#[cfg_attr(feature = "solution", path = "../../../solutions/20-capstone/ingest.rs")]
+#[cfg_attr(
+    feature = "solution",
+    path = "../../../solutions/20-capstone/ingest.rs"
+)]
 pub mod ingest;
 
 #[cfg_attr(

@@ -90,7 +90,10 @@ pub struct KeyedLimiter {
 impl KeyedLimiter {
     /// Panics if `burst` is 0 or `every` is zero.
     pub fn new(burst: u32, every: Duration, clock: std::sync::Arc<dyn Clock>) -> KeyedLimiter {
-        assert!(burst > 0 && !every.is_zero(), "a limiter needs a burst and a rate");
+        assert!(
+            burst > 0 && !every.is_zero(),
+            "a limiter needs a burst and a rate"
+        );
         KeyedLimiter {
             burst,
             every,

@@ -138,7 +138,12 @@ fn batch(c: u32, b: u32) -> String {
     .to_string()
 }
 
-async fn post(client: &reqwest::Client, url: &str, api_key: &str, body: String) -> (u16, String, Option<String>) {
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    api_key: &str,
+    body: String,
+) -> (u16, String, Option<String>) {
     let response = client
         .post(format!("{url}/events"))
         .header("x-api-key", api_key)
@@ -204,7 +209,8 @@ async fn story(args: &Args) {
             let http = reqwest::Client::new();
             let mut last = 0;
             for b in 0..batches {
-                let (status, text, _) = post(&http, &url, &format!("client-{c}"), batch(c, b)).await;
+                let (status, text, _) =
+                    post(&http, &url, &format!("client-{c}"), batch(c, b)).await;
                 assert_eq!(status, 200, "client {c} batch {b}: {text}");
                 let ack: Ack = serde_json::from_str(&text).expect("an Ack");
                 assert_eq!(ack.stored, PER_BATCH, "client {c} batch {b}: {text}");
@@ -243,7 +249,10 @@ async fn story(args: &Args) {
     let a = query(&http, &url, "key=sensor-a&from_ms=1003000&to_ms=1006000").await;
     println!("  sensor-a, event time 1003000..1006000 ms, per second:");
     for w in &a.windows {
-        println!("    {}: {:>3} events, sum {:>5}", w.start_ms, w.count, w.sum);
+        println!(
+            "    {}: {:>3} events, sum {:>5}",
+            w.start_ms, w.count, w.sum
+        );
     }
     let nobody = query(&http, &url, "key=nobody").await;
     println!("  nobody: count {}, sum {}", nobody.count, nobody.sum);
@@ -265,14 +274,20 @@ async fn story(args: &Args) {
     })
     .to_string();
     let bad = [
-        ("malformed JSON", "{\"key\": \"sensor-a\", \"events\": [".to_string()),
+        (
+            "malformed JSON",
+            "{\"key\": \"sensor-a\", \"events\": [".to_string(),
+        ),
         (
             "an unknown field",
             r#"{"key": "sensor-a", "events": [{"id": "x1", "ts_ms": 1, "value": 2, "unit": "C"}]}"#
                 .to_string(),
         ),
         ("101 events (limit 100)", oversized),
-        ("an empty key", r#"{"key": "", "events": [{"id": "x2", "ts_ms": 1, "value": 2}]}"#.to_string()),
+        (
+            "an empty key",
+            r#"{"key": "", "events": [{"id": "x2", "ts_ms": 1, "value": 2}]}"#.to_string(),
+        ),
     ];
     for (what, body) in bad {
         let (status, _, _) = post(&http, &url, "tester", body).await;

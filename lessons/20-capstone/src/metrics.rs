@@ -43,13 +43,21 @@ impl Metrics {
             "HTTP answers by route and status",
             requests.clone(),
         );
-        registry.register("http_in_flight", "requests being handled", in_flight.clone());
+        registry.register(
+            "http_in_flight",
+            "requests being handled",
+            in_flight.clone(),
+        );
         registry.register(
             "stream_actor_restarts",
             "stream actors restarted after a panic",
             actor_restarts.clone(),
         );
-        registry.register("store_head", "the event log's last position", store_head.clone());
+        registry.register(
+            "store_head",
+            "the event log's last position",
+            store_head.clone(),
+        );
         registry.register(
             "read_model_position",
             "the position the read model reflects",

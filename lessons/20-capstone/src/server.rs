@@ -99,7 +99,12 @@ async fn query(State(app): State<App>, Query(q): Query<QueryParams>) -> Response
 }
 
 /// What the read model says about `key`, with the windows in `[from_ms, to_ms)`.
-pub fn answer(model: &ReadModel, key: &str, from_ms: Option<i64>, to_ms: Option<i64>) -> QueryAnswer {
+pub fn answer(
+    model: &ReadModel,
+    key: &str,
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+) -> QueryAnswer {
     let view = model.read();
     let stats = view.keys.get(key).cloned().unwrap_or_default();
     let from = from_ms.unwrap_or(i64::MIN);
@@ -123,7 +128,9 @@ pub fn answer(model: &ReadModel, key: &str, from_ms: Option<i64>, to_ms: Option<
 
 async fn metrics(State(app): State<App>) -> Response {
     app.metrics.store_head.set(gauge(app.store.head()));
-    app.metrics.read_model_position.set(gauge(app.model.position()));
+    app.metrics
+        .read_model_position
+        .set(gauge(app.model.position()));
     (
         [(
             header::CONTENT_TYPE,
@@ -156,7 +163,8 @@ impl Platform {
         clock: Arc<dyn Clock>,
         faults: Arc<Faults>,
     ) -> std::io::Result<Platform> {
-        let store = Arc::new(EventLog::open_with_faults(db, faults).map_err(std::io::Error::other)?);
+        let store =
+            Arc::new(EventLog::open_with_faults(db, faults).map_err(std::io::Error::other)?);
         let metrics = Arc::new(Metrics::new());
         let model = Arc::new(ReadModel::new());
         let limiter = Arc::new(KeyedLimiter::new(

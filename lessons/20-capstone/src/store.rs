@@ -249,9 +249,7 @@ fn append_blocking(
             .prepare("SELECT 1 FROM events WHERE id = ?1")
             .map_err(store_error)?;
         let mut insert = tx
-            .prepare(
-                "INSERT INTO events (key, seq, id, ts_ms, value) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
+            .prepare("INSERT INTO events (key, seq, id, ts_ms, value) VALUES (?1, ?2, ?3, ?4, ?5)")
             .map_err(store_error)?;
         for event in events {
             let stored: Option<i64> = exists
@@ -264,7 +262,13 @@ fn append_blocking(
             }
             version += 1;
             insert
-                .execute(params![key, sql(version), event.id, event.ts_ms, event.value])
+                .execute(params![
+                    key,
+                    sql(version),
+                    event.id,
+                    event.ts_ms,
+                    event.value
+                ])
                 .map_err(store_error)?;
         }
     }
@@ -373,7 +377,12 @@ impl Faults {
         if let Some(id) = fire {
             panic!("a fault the test planted: the store panics before committing event {id}");
         }
-        let held = self.hold_key.lock().unwrap_or_else(|e| e.into_inner()).as_deref() == Some(key);
+        let held = self
+            .hold_key
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_deref()
+            == Some(key);
         if held && !*self.released.borrow() {
             let mut released = self.released.subscribe();
             self.arrived.send_modify(|n| *n += 1);

@@ -94,7 +94,6 @@ async fn serve(db: &Path, args: &Args) {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("a SIGTERM handler");
     term.recv().await;
-    eprintln!("SIGTERM: shutting down");
     let report = platform.shutdown().await;
     println!(
         "stopped: store head {}, read model at {}",

@@ -905,6 +905,9 @@ fn ex20_3_the_projector_catches_up_from_the_store_then_follows_it() {
         });
 }
 
+/// A key's count, sum, and (count, sum) per window start.
+type Figures = (u64, i64, BTreeMap<i64, (u64, i64)>);
+
 /// What the scripted load sends: client `c`, batch `b`.
 fn load_batch(c: usize, b: usize) -> (String, Vec<(String, i64, i64)>) {
     let key = format!("s{}", (c + 2 * b) % 3);
@@ -962,7 +965,7 @@ fn ex20_3_a_scripted_load_then_queries_with_exact_answers() {
                 last = last.max(l.expect("a client ran"));
             }
             // The expected answers, from what was sent.
-            let mut want: BTreeMap<String, (u64, i64, BTreeMap<i64, (u64, i64)>)> = BTreeMap::new();
+            let mut want: BTreeMap<String, Figures> = BTreeMap::new();
             for c in 0..clients {
                 for b in 0..batches {
                     let (key, events) = load_batch(c, b);

@@ -1,7 +1,0 @@
-//! Exercise 19.1: a first answer.
-
-/// Twice `x`.
-pub fn answer(x: u32) -> u32 {
-    let _ = x;
-    todo!("exercise 19.1: answer")
-}

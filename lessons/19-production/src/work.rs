@@ -1,0 +1,57 @@
+//! Exercise 19.4: work that stops when asked.
+//!
+//! Two kinds of work run inside the service, and a shutdown has to be able to stop both:
+//!
+//! - [`do_work`]: what a `GET /work?ms=N` request does (here: wait N ms). When the drain
+//!   deadline passes, the shutdown cancels its token and the request must give up at once.
+//! - [`batcher`]: a background job that groups ingested events into batches and writes
+//!   them. When the service stops, it must write what it already accepted — an event the
+//!   service answered "202 Accepted" for must not be lost — and then return.
+//!
+//! Neither may spin: a loop that checks a flag without ever waiting (Go's
+//! `select { case <-done: return; default: }`) keeps a core at 100% while idle, and on
+//! tokio's scheduler it never lets the tasks it is waiting for run at all.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::{MissedTickBehavior, interval};
+use tokio_util::sync::CancellationToken;
+
+/// How a piece of work ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// It ran for its whole duration.
+    Done,
+    /// `cancel` was cancelled first (or before it began).
+    Cancelled,
+}
+
+/// Wait `duration` (tokio's clock), unless `cancel` is cancelled first; a token already
+/// cancelled wins at once.
+pub async fn do_work(duration: Duration, cancel: &CancellationToken) -> Outcome {
+    let _ = (duration, cancel);
+    todo!("exercise 19.4: do_work")
+}
+
+/// Read events from `events`, and `write` them in batches, in the order they came:
+///
+/// - a batch of `batch_size` events is written as soon as it is full;
+/// - a partial batch is written at least every `flush_every` (tokio's clock);
+/// - an empty batch is never written;
+/// - when `stop` is cancelled, or every sender is gone: stop taking new events (close the
+///   channel), write every event already accepted — the partial batch **and** what is
+///   still queued in the channel, in batches of at most `batch_size` — and return.
+///
+/// It waits (never spins) while there is nothing to do.
+pub async fn batcher(
+    mut events: mpsc::Receiver<u64>,
+    batch_size: usize,
+    flush_every: Duration,
+    stop: CancellationToken,
+    mut write: impl FnMut(Vec<u64>),
+) {
+    let _ = (&mut events, batch_size, flush_every, stop, &mut write);
+    let _ = (interval, MissedTickBehavior::Delay);
+    todo!("exercise 19.4: batcher")
+}

@@ -15,7 +15,7 @@
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::time::{MissedTickBehavior, interval};
+use tokio::time::{Instant, MissedTickBehavior, interval_at};
 use tokio_util::sync::CancellationToken;
 
 /// How a piece of work ended.
@@ -47,7 +47,8 @@ pub async fn do_work(duration: Duration, cancel: &CancellationToken) -> Outcome 
 /// Read events from `events`, and `write` them in batches, in the order they came:
 ///
 /// - a batch of `batch_size` events is written as soon as it is full;
-/// - a partial batch is written at least every `flush_every` (tokio's clock);
+/// - a partial batch waits for a timer: it is written within `flush_every` (tokio's
+///   clock) of its first event, but never at once;
 /// - an empty batch is never written;
 /// - when `stop` is cancelled, or every sender is gone: stop taking new events (close the
 ///   channel), write every event already accepted — the partial batch **and** what is
@@ -63,7 +64,9 @@ pub async fn batcher(
 ) {
     //@ solution
     let mut batch = Vec::with_capacity(batch_size);
-    let mut flush = interval(flush_every);
+    // `interval_at`, not `interval`: an interval's first tick completes at once, and
+    // would write the first events as a partial batch before the timer ever ran.
+    let mut flush = interval_at(Instant::now() + flush_every, flush_every);
     // After a stall, one flush is enough; a burst of catch-up ticks would flush nothing.
     flush.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -105,7 +108,7 @@ pub async fn batcher(
     }
     //@ skeleton
     // let _ = (&mut events, batch_size, flush_every, stop, &mut write);
-    // let _ = (interval, MissedTickBehavior::Delay);
+    // let _ = (interval_at, Instant::now(), MissedTickBehavior::Delay);
     // todo!("exercise 19.4: batcher")
     //@ end
 }

@@ -135,6 +135,51 @@ fn ex18_1_waits_for_the_inner_service_to_be_ready() {
         });
 }
 
+#[test]
+fn ex18_1_the_clock_starts_in_call_not_in_poll_ready() {
+    exercise("18.1")
+        .hangs_if("Timeout::poll_ready never answers Ready")
+        .run_async(|| async {
+            // Under tower's rate limit (1 call per 100ms), request 2 is polled ready at 0ms
+            // and admitted at 100ms; it answers 30ms later, well within its 50ms.
+            let flaky = Flaky::new([Step::Ok, Step::Slow(30)]);
+            let mut svc = ServiceBuilder::new()
+                .layer(TimeoutLayer::new(ms(50)))
+                .rate_limit(1, ms(100))
+                .service(flaky.clone());
+            assert_eq!(send(&mut svc, Req::read(1)).await.ok(), Some(1));
+            let answer = send(&mut svc, Req::read(2)).await;
+            assert_eq!(
+                answer.as_ref().map_err(|e| e.to_string()),
+                Ok(&2),
+                "request 2 waited 100ms in poll_ready for the rate limit, then answered 30ms after \
+                 `call`: it must not time out. The 50ms are the attempt's, from `call` on — a \
+                 deadline set in poll_ready counts the wait to be admitted too"
+            );
+        });
+}
+
+#[test]
+fn ex18_1_a_timed_out_call_is_cancelled() {
+    exercise("18.1").run_async(|| async {
+        let flaky = Flaky::new([Step::Slow(100), Step::Slow(10)]);
+        let mut svc = TimeoutLayer::new(ms(50)).layer(flaky.clone());
+        let err = send(&mut svc, Req::read(1))
+            .await
+            .expect_err("a call of 100ms under a 50ms timeout");
+        assert!(err.is::<Elapsed>(), "got: {err}");
+        // Request 2 is sent at 50ms, when request 1 would still be running until 100ms.
+        assert_eq!(send(&mut svc, Req::read(2)).await.ok(), Some(2));
+        assert_eq!(
+            flaky.max_in_flight(),
+            1,
+            "request 1 timed out at 50ms, yet the service still had it in flight when request 2 \
+             came: when the time is up, the timeout must drop (cancel) the inner future. A future \
+             handed to tokio::spawn keeps running after its JoinHandle times out"
+        );
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // 18.2 Retries with capped backoff, jitter and a budget
 
@@ -311,6 +356,45 @@ fn ex18_2_the_budget_caps_the_retries_of_all_requests() {
             6,
             "with the budget spent, later requests — through another service of the same layer, \
              or a clone — get one attempt each: the budget is shared by everything one RetryLayer makes"
+        );
+    });
+}
+
+#[test]
+fn ex18_2_the_last_failure_spends_no_budget() {
+    exercise("18.2").run_async(|| async {
+        let flaky = Flaky::new(fails(10));
+        let mut svc = RetryLayer::new(policy(2, 10, 100, 2, 1)).layer(flaky.clone());
+        let _ = send(&mut svc, Req::read(1)).await;
+        assert_eq!(
+            flaky.call_count(),
+            2,
+            "max_attempts 2: request 1 makes 2 attempts"
+        );
+        let _ = send(&mut svc, Req::read(2)).await;
+        assert_eq!(
+            flaky.call_count(),
+            4,
+            "budget 2, max_attempts 2: request 1 made 1 retry, so 1 is left and request 2 may \
+             retry once too. A retry is taken from the budget only when it is made: check \
+             max_attempts first, and take from the budget only if another attempt is allowed"
+        );
+    });
+}
+
+#[test]
+fn ex18_2_stopped_after_one_attempt_by_the_budget_gives_that_error() {
+    exercise("18.2").run_async(|| async {
+        let flaky = Flaky::new(fails(10));
+        let mut svc = RetryLayer::new(policy(3, 10, 100, 0, 1)).layer(flaky.clone());
+        let err = send(&mut svc, Req::read(1))
+            .await
+            .expect_err("every attempt fails");
+        assert_eq!(flaky.call_count(), 1, "budget 0: no retry");
+        assert!(
+            err.is::<Failed>(),
+            "max_attempts 3 but budget 0: one attempt was made, so its own error must come back \
+             as it is (GaveUp means it was retried at least once), got: {err}"
         );
     });
 }
@@ -498,6 +582,197 @@ fn ex18_3_a_failed_probe_opens_it_again() {
             "the transitions (virtual ms, state)"
         );
         assert_eq!(flaky.call_count(), 3);
+    });
+}
+
+#[test]
+fn ex18_3_a_timeout_counts_as_a_failure() {
+    exercise("18.3").run_async(|| async {
+        let flaky = Flaky::new([Step::Slow(100), Step::Slow(100), Step::Ok]);
+        let breaker = CircuitBreakerLayer::new(2, ms(1000));
+        let mut svc = breaker.layer(TimeoutLayer::new(ms(50)).layer(flaky.clone()));
+        for id in 1..=2 {
+            let err = send(&mut svc, Req::read(id))
+                .await
+                .expect_err("a call of 100ms under a 50ms timeout");
+            assert!(err.is::<Elapsed>(), "got: {err}");
+        }
+        assert_eq!(
+            breaker.state(),
+            BreakerState::Open,
+            "two timed-out calls in a row with threshold 2 must open the breaker: every error of \
+             the inner service is a failure, a timeout (errors::Elapsed) included — not only \
+             errors::Failed. A dependency that hangs is the first one a breaker must stop calling"
+        );
+        let err = send(&mut svc, Req::read(3))
+            .await
+            .expect_err("an open breaker refuses");
+        assert!(err.is::<Rejected>(), "got: {err}");
+        assert_eq!(flaky.call_count(), 2);
+    });
+}
+
+#[test]
+fn ex18_3_an_open_breaker_is_ready_and_refuses_in_call() {
+    exercise("18.3")
+        .hangs_if("an open breaker's poll_ready never answers")
+        .run_async(|| async {
+            let flaky = Flaky::new([Step::Fail]);
+            let breaker = CircuitBreakerLayer::new(1, ms(1000));
+            let mut svc = breaker.layer(flaky.clone());
+            let _ = send(&mut svc, Req::read(1)).await;
+            assert_eq!(
+                breaker.state(),
+                BreakerState::Open,
+                "threshold 1, one failure"
+            );
+            if let Err(e) = svc.ready().await {
+                panic!(
+                    "an open breaker's poll_ready must answer the inner service's readiness \
+                     (Ready(Ok) here), and refuse from `call` instead: to tower, an error from \
+                     poll_ready means the service is broken for good. Got: {e}"
+                );
+            }
+            let err = svc.call(Req::read(2)).await.expect_err("open: refused");
+            assert!(err.is::<Rejected>(), "got: {err}");
+
+            // Why it matters: tower's Buffer in front of the breaker. An error from
+            // poll_ready ends the Buffer's worker, and every later call fails, for ever.
+            let flaky = Flaky::new([Step::Fail]);
+            let breaker = CircuitBreakerLayer::new(1, ms(1000));
+            let buffered = ServiceBuilder::new()
+                .buffer(4)
+                .layer(breaker.clone())
+                .service(flaky.clone());
+            let _ = buffered.clone().oneshot(Req::read(1)).await;
+            let refused = buffered.clone().oneshot(Req::read(2)).await;
+            assert!(
+                refused.as_ref().is_err_and(|e| e.is::<Rejected>()),
+                "behind tower's Buffer, an open breaker must refuse with Rejected, got: {:?}",
+                refused.map_err(|e| e.to_string())
+            );
+            sleep(ms(1000)).await;
+            let probe = buffered.clone().oneshot(Req::read(3)).await;
+            assert_eq!(
+                probe.map_err(|e| e.to_string()),
+                Ok(3),
+                "behind tower's Buffer, the breaker must recover after its cooldown (the probe \
+                 goes through): an error from poll_ready would have ended the Buffer's worker"
+            );
+        });
+}
+
+#[test]
+fn ex18_3_a_handle_polled_ready_and_dropped_takes_no_probe() {
+    exercise("18.3").run_async(|| async {
+        let flaky = Flaky::new([Step::Fail]);
+        let breaker = CircuitBreakerLayer::new(1, ms(1000));
+        let svc = breaker.layer(flaky.clone());
+        let _ = send(&mut svc.clone(), Req::read(1)).await;
+        sleep(ms(1000)).await;
+        // A caller polls a handle ready after the cooldown, then gives up without calling.
+        let mut idle = svc.clone();
+        idle.ready().await.expect("ready");
+        drop(idle);
+        assert_eq!(
+            send(&mut svc.clone(), Req::read(2))
+                .await
+                .map_err(|e| e.to_string()),
+            Ok(2),
+            "a handle that was polled ready after the cooldown and dropped without `call` must \
+             not hold the one probe: admit (and choose the probe) in `call`, not in poll_ready, \
+             or the breaker stays half-open, refusing everything, for ever"
+        );
+        assert_eq!(breaker.state(), BreakerState::Closed, "the probe succeeded");
+    });
+}
+
+#[test]
+fn ex18_3_a_late_failure_while_open_changes_nothing() {
+    exercise("18.3").run_async(|| async {
+        let start = Instant::now();
+        let flaky = Flaky::new([Step::Slow(100), Step::Fail, Step::Ok]);
+        let breaker = CircuitBreakerLayer::new(1, ms(1000));
+        let svc = breaker.layer(TimeoutLayer::new(ms(50)).layer(flaky.clone()));
+        // Request 1 is let through while closed; it will time out at 50ms.
+        let mut a = svc.clone();
+        a.ready().await.expect("ready");
+        let slow = a.call(Req::read(1));
+        // Request 2 fails at 0ms: the breaker opens.
+        let _ = send(&mut svc.clone(), Req::read(2)).await;
+        assert_eq!(
+            breaker.state(),
+            BreakerState::Open,
+            "threshold 1, one failure"
+        );
+        let _ = slow.await;
+        let tr: Vec<(u128, BreakerState)> = breaker
+            .transitions()
+            .iter()
+            .map(|t| ((t.at - start).as_millis(), t.to))
+            .collect();
+        assert_eq!(
+            tr,
+            vec![(0, BreakerState::Open)],
+            "request 1 was let through while closed and timed out at 50ms, when the breaker was \
+             already open: a normal call's outcome counts only while the breaker is closed. \
+             Counting it opened the breaker again (and restarted the cooldown). Transitions \
+             (virtual ms, state)"
+        );
+        sleep(ms(950)).await;
+        assert_eq!(
+            send(&mut svc.clone(), Req::read(3))
+                .await
+                .map_err(|e| e.to_string()),
+            Ok(3),
+            "1000ms after it opened, the cooldown is over: the probe goes through"
+        );
+    });
+}
+
+#[test]
+fn ex18_3_a_probe_dropped_before_it_answers_counts_as_failed() {
+    exercise("18.3").run_async(|| async {
+        let start = Instant::now();
+        let flaky = Flaky::new([Step::Fail, Step::Slow(100), Step::Ok]);
+        let breaker = CircuitBreakerLayer::new(1, ms(1000));
+        let svc = breaker.layer(flaky.clone());
+        let _ = send(&mut svc.clone(), Req::read(1)).await;
+        sleep(ms(1000)).await;
+        // The probe takes 100ms; its caller gives up after 50ms and drops its future.
+        let mut probe = svc.clone();
+        let gave_up = tokio::time::timeout(ms(50), send(&mut probe, Req::read(2))).await;
+        assert!(
+            gave_up.is_err(),
+            "the probe takes 100ms, the caller waits 50ms"
+        );
+        assert_eq!(
+            breaker.state(),
+            BreakerState::Open,
+            "the probe's response future was dropped before it answered (its caller gave up): \
+             that probe failed, and the breaker must open again. Otherwise it stays half-open, \
+             refusing everything, for ever. Make the Outcome guard in `call`, move it into the \
+             response future and record with it: its Drop records a dropped probe as failed"
+        );
+        sleep(ms(1000)).await;
+        assert_eq!(send(&mut svc.clone(), Req::read(3)).await.ok(), Some(3));
+        let tr: Vec<(u128, BreakerState)> = breaker
+            .transitions()
+            .iter()
+            .map(|t| ((t.at - start).as_millis(), t.to))
+            .collect();
+        use BreakerState::*;
+        assert_eq!(
+            tr,
+            vec![
+                (0, Open),
+                (1000, HalfOpen),
+                (1050, Open),
+                (2050, HalfOpen),
+                (2050, Closed)
+            ],
+            "the transitions (virtual ms, state)"
+        );
     });
 }
 
@@ -748,6 +1023,35 @@ fn ex18_5_the_clients_breaker_counts_every_attempt() {
             BreakerState::Open,
             "3 failed attempts, threshold 3: the breaker must count each attempt (retry outside \
              the breaker)"
+        );
+        assert_eq!(
+            client.send(Req::read(2)).await,
+            Err(ClientError::Rejected {
+                by: "circuit breaker"
+            })
+        );
+        assert_eq!(flaky.call_count(), 3);
+    });
+}
+
+#[test]
+fn ex18_5_timeouts_open_the_clients_breaker() {
+    exercise("18.5").run_async(|| async {
+        let flaky = Flaky::new(vec![Step::Slow(500); 20]);
+        let client = Client::new(flaky.clone(), &config());
+        assert_eq!(
+            client.send(Req::read(1)).await,
+            Err(ClientError::GaveUp {
+                attempts: vec!["timed out".to_string(); 3]
+            }),
+            "a dependency that hangs: 3 attempts, each cut off at 100ms"
+        );
+        assert_eq!(
+            client.breaker().state(),
+            BreakerState::Open,
+            "3 timed-out attempts, threshold 3: the breaker must count them. The timeout must be \
+             inside the breaker: outside, it drops the breaker's response future before the \
+             outcome is recorded, and a dependency that always hangs never opens the breaker"
         );
         assert_eq!(
             client.send(Req::read(2)).await,

@@ -16,11 +16,16 @@
 //!   in all (a one-shot gate; after it opens nothing waits). A client bounded at `n` with
 //!   `hold: Some(n)` therefore reaches exactly `n` in flight, whatever the schedule.
 //! - `body_delay`: the time between the first chunk of the body and the last one.
+//! - `hold_first: Some(k)`: only the first accepted request waits, until `k` requests have
+//!   arrived in all. A client that keeps its other slots busy while one request is slow
+//!   gets there; one that waits for the slowest of a wave does not (the gate then opens
+//!   after its patience, and says so).
+//! - `cut_every: Some(k)`: every `k`-th arrival's body is cut short after its first chunk
+//!   (the connection is closed), so the client gets a 200 and then an error.
 //!
 //! In overload mode (`capacity: Some(c)`) a request that arrives while `c` are in flight
 //! is refused at once with `refuse_with` (429 or 503).
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -53,6 +58,10 @@ pub struct Config {
     pub refuse_with: StatusCode,
     /// Hold accepted requests until this many requests have arrived in all.
     pub hold: Option<usize>,
+    /// Hold only the first accepted request until this many requests have arrived in all.
+    pub hold_first: Option<usize>,
+    /// Cut short the body of every this-many-th arrival (1 = every one).
+    pub cut_every: Option<usize>,
 }
 
 impl Default for Config {
@@ -63,6 +72,8 @@ impl Default for Config {
             capacity: None,
             refuse_with: StatusCode::SERVICE_UNAVAILABLE,
             hold: None,
+            hold_first: None,
+            cut_every: None,
         }
     }
 }
@@ -86,6 +97,10 @@ pub struct Stats {
     pub connections: usize,
     /// Whether the hold gate opened because its patience ran out (too few requests came).
     pub hold_timed_out: bool,
+    /// Whether the first request's gate (`hold_first`) opened because its patience ran out.
+    pub first_hold_timed_out: bool,
+    /// Responses whose body was cut short (`cut_every`).
+    pub cut: usize,
 }
 
 #[derive(Default)]
@@ -101,6 +116,7 @@ struct Shared {
     config: Config,
     counts: Mutex<Counts>,
     gate: watch::Sender<bool>,
+    first_gate: watch::Sender<bool>,
     connections: AtomicUsize,
 }
 
@@ -127,10 +143,12 @@ impl Server {
         let listener = socket.listen(8192)?;
         let addr = listener.local_addr()?;
         let (gate, _) = watch::channel(config.hold.is_none_or(|k| k == 0));
+        let (first_gate, _) = watch::channel(config.hold_first.is_none_or(|k| k <= 1));
         let shared = Arc::new(Shared {
             config,
             counts: Mutex::new(Counts::default()),
             gate,
+            first_gate,
             connections: AtomicUsize::new(0),
         });
         let counted = Arc::clone(&shared);
@@ -199,7 +217,7 @@ impl Drop for InFlight {
 /// Where a response body is: the first chunk is next, the last, or it is done.
 enum Part {
     First(InFlight),
-    Last(InFlight),
+    Last(InFlight, bool),
     Done,
 }
 
@@ -230,6 +248,9 @@ async fn data(State(shared): State<Arc<Shared>>) -> Response {
     if shared.config.hold.is_some_and(|k| arrivals >= k) {
         shared.gate.send_replace(true);
     }
+    if shared.config.hold_first.is_some_and(|k| arrivals >= k) {
+        shared.first_gate.send_replace(true);
+    }
     if !guard.accepted {
         drop(guard);
         return (shared.config.refuse_with, "busy\n").into_response();
@@ -242,29 +263,50 @@ async fn data(State(shared): State<Arc<Shared>>) -> Response {
         shared.counts().stats.hold_timed_out = true;
         shared.gate.send_replace(true);
     }
+    if arrivals == 1 && shared.config.hold_first.is_some() {
+        let mut first_gate = shared.first_gate.subscribe();
+        if tokio::time::timeout(HOLD_PATIENCE, first_gate.wait_for(|open| *open))
+            .await
+            .is_err()
+        {
+            shared.counts().stats.first_hold_timed_out = true;
+        }
+    }
     if !shared.config.service_time.is_zero() {
         tokio::time::sleep(shared.config.service_time).await;
     }
     shared.counts().stats.served += 1;
     let body_delay = shared.config.body_delay;
+    let cut = shared
+        .config
+        .cut_every
+        .is_some_and(|k| arrivals % k.max(1) == 0);
+    if cut {
+        shared.counts().stats.cut += 1;
+    }
     // Two chunks: the first goes out with the headers; the request leaves flight just
     // before the last one, so the client can only see the end of the body after that.
     let chunks = futures::stream::unfold(Part::First(guard), move |part| async move {
         match part {
-            Part::First(guard) => Some((Bytes::from_static(b"{\"data\":"), Part::Last(guard))),
-            Part::Last(guard) => {
+            Part::First(guard) => Some((
+                Ok(Bytes::from_static(b"{\"data\":")),
+                Part::Last(guard, cut),
+            )),
+            Part::Last(guard, cut) => {
                 if !body_delay.is_zero() {
                     tokio::time::sleep(body_delay).await;
                 }
                 drop(guard);
-                Some((Bytes::from_static(b"\"ok\"}\n"), Part::Done))
+                if cut {
+                    // An error from the body stream makes hyper close the connection
+                    // mid-body: the client has the headers, then a broken body.
+                    let error = std::io::Error::other("body cut short on purpose");
+                    return Some((Err(error), Part::Done));
+                }
+                Some((Ok(Bytes::from_static(b"\"ok\"}\n")), Part::Done))
             }
             Part::Done => None,
         }
     });
-    (
-        StatusCode::OK,
-        Body::from_stream(futures::StreamExt::map(chunks, Ok::<_, Infallible>)),
-    )
-        .into_response()
+    (StatusCode::OK, Body::from_stream(chunks)).into_response()
 }

@@ -33,6 +33,36 @@ where
     })
 }
 
+/// Run `client(url)` on a current-thread tokio runtime — one thread, so a client that
+/// never awaits starves itself — against a server running on a runtime of its own, under
+/// the exercise's deadline. Returns the client's output and what the server saw.
+fn on_one_thread<F, Fut>(
+    id: &str,
+    hangs_if: &str,
+    config: Config,
+    client: F,
+) -> (Fut::Output, Stats)
+where
+    F: FnOnce(String) -> Fut + Send + 'static,
+    Fut: Future,
+    Fut::Output: Send + 'static,
+{
+    kit::lesson!().exercise(id).hangs_if(hangs_if).run(move || {
+        let server_runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime for the server");
+        let server = server_runtime.block_on(server(config));
+        let client_runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime for the client");
+        let output = client_runtime.block_on(client(server.url()));
+        (output, server.stats())
+    })
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
@@ -142,6 +172,40 @@ fn ex17_1_sequential_keeps_one_request_in_flight_on_one_connection() {
     );
 }
 
+#[test]
+fn ex17_1_a_body_cut_short_is_an_error() {
+    on_runtime("17.1", "fetch never finishes reading the body", || async {
+        // The headers and the first chunk go out, and 20 ms later the connection closes.
+        let cutting = server(Config {
+            cut_every: Some(1),
+            body_delay: Duration::from_millis(20),
+            ..Config::default()
+        })
+        .await;
+        let status = clients::fetch(&client(), &cutting.url()).await;
+        assert!(
+            status.is_err(),
+            "the server sent a 200 and then closed the connection in the middle of the \
+             body: fetch should return the error from reading the body, got {status:?} \
+             (a request whose body never arrived whole did not succeed)"
+        );
+    });
+}
+
+#[test]
+fn ex17_1_sequential_counts_errors() {
+    let report = on_runtime("17.1", "a request that never ends", || async {
+        clients::sequential(&client(), &nowhere().await, 5).await
+    });
+    assert_eq!(
+        (report.errors, report.total()),
+        (5, 5),
+        "5 requests, one after the other, to an address where nothing listens: each should \
+         be counted as an error, not skipped (the report says {})",
+        report.summary()
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // 17.2: one task per request
 
@@ -149,8 +213,8 @@ fn ex17_1_sequential_keeps_one_request_in_flight_on_one_connection() {
 fn ex17_2_every_request_is_in_flight_at_once() {
     let (report, stats) = on_runtime(
         "17.2",
-        "the requests are sent one after the other, so the server's gate (it holds every \
-         request until 20 have arrived) opens only after its 2-second patience",
+        "a task that never ends, or a wait for a task that was never spawned (too few \
+         requests only make the server's gate wait 2 s, they cannot hang)",
         || async {
             let server = server(Config {
                 hold: Some(20),
@@ -196,7 +260,8 @@ fn ex17_2_errors_are_counted_not_dropped() {
 fn ex17_3_bounded_reaches_n_and_never_exceeds_it() {
     let (report, stats) = on_runtime(
         "17.3",
-        "fewer than N requests in flight: the server holds the first until N have arrived",
+        "a permit that is never given back, or a task that is never joined (too few \
+         requests in flight only make the server's gate wait 2 s, they cannot hang)",
         || async {
             // Hold until 4 have arrived (so the maximum reaches 4 exactly), and keep each
             // body's end 100 ms after its start: a permit given back when the headers
@@ -239,6 +304,77 @@ fn ex17_3_bounded_shares_one_client() {
         "40 requests, at most 4 at a time, opened {} TCP connections: share the client you \
          are given (clone it: the clone shares its connection pool) instead of building one \
          per request",
+        stats.connections
+    );
+}
+
+#[test]
+fn ex17_3_keeps_n_in_flight_while_one_request_is_slow() {
+    let (report, stats) = on_one_thread(
+        "17.3",
+        "the client never lets its one thread go (this test runs it on a current-thread \
+         runtime): a loop that retries `try_acquire` without an `.await` in it spins \
+         forever, so no request can finish to give a permit back — wait with \
+         `acquire_owned().await`",
+        // The server holds the first request until all 12 have arrived: the other three
+        // slots must keep working while it is slow.
+        Config {
+            hold_first: Some(12),
+            ..Config::default()
+        },
+        |url| async move { clients::bounded(&client(), &url, 12, 4).await },
+    );
+    every_request_answered(&report, &stats, 12);
+    assert!(
+        stats.max_in_flight <= 4,
+        "N = 4, but the server saw {} requests in flight at once",
+        stats.max_in_flight
+    );
+    assert!(
+        !stats.first_hold_timed_out,
+        "the server kept the first request waiting until all 12 had arrived, but the other \
+         requests stopped coming while it waited: the client waited for the slow one \
+         (waves of N joined together wait for the slowest of each wave). Start the next \
+         request as soon as any one finishes, so N stay in flight"
+    );
+}
+
+#[test]
+fn ex17_3_spawns_at_most_n_tasks_at_a_time() {
+    let ((report, most_alive), stats) = on_one_thread(
+        "17.3",
+        "the client never lets its one thread go (this test runs it on a current-thread \
+         runtime): a loop without an `.await` in it spins forever",
+        Config::default(),
+        |url| async move {
+            // Sample how many tasks are alive on the client's runtime while it runs.
+            let most = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let seen = std::sync::Arc::clone(&most);
+            let sampler = tokio::spawn(async move {
+                let metrics = tokio::runtime::Handle::current().metrics();
+                loop {
+                    seen.fetch_max(
+                        metrics.num_alive_tasks(),
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            });
+            let report = clients::bounded(&client(), &url, 60, 4).await;
+            sampler.abort();
+            (report, most.load(std::sync::atomic::Ordering::Relaxed))
+        },
+    );
+    every_request_answered(&report, &stats, 60);
+    // 4 request tasks, one task per open connection (reqwest's pool spawns one), and the
+    // sampler; a few more for slack.
+    let allowed = 4 + stats.connections + 3;
+    assert!(
+        most_alive <= allowed,
+        "60 requests with N = 4: at one point {most_alive} tasks were alive on the client's \
+         runtime (4 in flight and {} connections allow about {allowed}). Take the permit \
+         before spawning the task, so the loop itself waits; a task spawned per request \
+         that waits for its permit inside still makes all 60 tasks at once",
         stats.connections
     );
 }
@@ -332,7 +468,7 @@ fn ex17_4_a_slow_success_counts_as_overload() {
 /// Run the adaptive client (starting at 16) against a server with room for 4 that
 /// refuses past that with `refuse_with`; the server holds its first accepted requests
 /// until 16 have arrived, so the first burst is always refused in part.
-fn adaptive_run(refuse_with: StatusCode, requests: usize) -> (Report, Stats, Vec<usize>) {
+fn adaptive_run(refuse_with: StatusCode, requests: usize) -> (Report, Stats, Vec<usize>, usize) {
     on_runtime(
         "17.5",
         "the client waits for a request it never sent (the limit shrank to 0?)",
@@ -347,20 +483,50 @@ fn adaptive_run(refuse_with: StatusCode, requests: usize) -> (Report, Stats, Vec
             .await;
             let mut limiter = Aimd::new(16, 1, 16, Duration::from_secs(5));
             let report = clients::adaptive(&client(), &server.url(), requests, &mut limiter).await;
-            (report, server.stats(), server.attempts_at_arrival())
+            (
+                report,
+                server.stats(),
+                server.attempts_at_arrival(),
+                limiter.limit(),
+            )
         },
     )
+}
+
+/// A limiter still at its start (16) after refusals was never told about them.
+fn never_shrank(stats: &Stats, last_limit: usize, status: u16) {
+    assert!(
+        last_limit < 16,
+        "the server refused {} attempts with {status}, yet the limit never shrank (it is \
+         still {last_limit}): call `limiter.on_overload()` on each 429 or 503, and read \
+         `limiter.limit()` again each time you decide whether to send another request",
+        stats.refused
+    );
+}
+
+/// One client, at most 16 requests in flight: a few more connections than that at most.
+fn few_connections(stats: &Stats) {
+    assert!(
+        stats.connections <= 40,
+        "the run opened {} TCP connections with at most 16 requests in flight: send every \
+         attempt, retries included, with the client you are given (its pool reuses \
+         connections), not a new one per attempt",
+        stats.connections
+    );
 }
 
 #[test]
 fn ex17_5_adaptive_backs_off_and_loses_nothing() {
     let requests = 200;
-    let (report, stats, attempts) = adaptive_run(StatusCode::SERVICE_UNAVAILABLE, requests);
+    let (report, stats, attempts, last_limit) =
+        adaptive_run(StatusCode::SERVICE_UNAVAILABLE, requests);
     assert!(
         stats.refused > 0,
         "the server never refused: the client should start with `limiter.limit()` (16) \
          requests in flight"
     );
+    never_shrank(&stats, last_limit, 503);
+    few_connections(&stats);
     every_request_answered(&report, &stats, requests);
     assert_eq!(
         report.retried, stats.refused,
@@ -390,12 +556,105 @@ fn ex17_5_adaptive_backs_off_and_loses_nothing() {
 #[test]
 fn ex17_5_a_429_is_overload_too() {
     let requests = 80;
-    let (report, stats, _) = adaptive_run(StatusCode::TOO_MANY_REQUESTS, requests);
+    let (report, stats, _, last_limit) = adaptive_run(StatusCode::TOO_MANY_REQUESTS, requests);
+    never_shrank(&stats, last_limit, 429);
+    few_connections(&stats);
     every_request_answered(&report, &stats, requests);
     assert!(
         stats.refused > 0 && stats.refused < requests,
         "{} attempts were refused with 429 for {requests} requests: treat 429 like 503",
         stats.refused
+    );
+}
+
+#[test]
+fn ex17_5_keeps_the_limit_busy_while_one_request_is_slow() {
+    let (report, stats) = on_one_thread(
+        "17.5",
+        "the client never lets its one thread go (this test runs it on a current-thread \
+         runtime), or waits for a request it never sent",
+        Config {
+            hold_first: Some(12),
+            ..Config::default()
+        },
+        |url| async move {
+            let mut limiter = Aimd::new(4, 1, 4, Duration::from_secs(5));
+            clients::adaptive(&client(), &url, 12, &mut limiter).await
+        },
+    );
+    every_request_answered(&report, &stats, 12);
+    assert!(
+        !stats.first_hold_timed_out,
+        "the limit was 4 and the server kept the first request waiting until all 12 had \
+         arrived, but the other requests stopped coming while it waited: top up to \
+         `limiter.limit()` each time any request finishes, not only when none is in flight"
+    );
+}
+
+#[test]
+fn ex17_5_errors_are_counted_not_retried() {
+    let (report, stats) = on_one_thread(
+        "17.5",
+        "the client waits for a request it never sent",
+        Config {
+            cut_every: Some(4),
+            ..Config::default()
+        },
+        |url| async move {
+            let mut limiter = Aimd::new(4, 1, 4, Duration::from_secs(5));
+            clients::adaptive(&client(), &url, 20, &mut limiter).await
+        },
+    );
+    assert_eq!(
+        (stats.arrivals, report.retried),
+        (20, 0),
+        "20 requests; the server cut {} bodies short. A failed request is an error to \
+         count, not a refusal to send again: the server saw {} attempts and the report \
+         says {} retried",
+        stats.cut,
+        stats.arrivals,
+        report.retried
+    );
+    assert_eq!(
+        (report.errors, report.count(200), report.total()),
+        (stats.cut, 20 - stats.cut, 20),
+        "the server cut {} of 20 bodies short: those are errors, the rest 200s (the report \
+         says {})",
+        stats.cut,
+        report.summary()
+    );
+}
+
+#[test]
+fn ex17_5_gives_up_after_max_attempts() {
+    let (report, stats) = on_one_thread(
+        "17.5",
+        "a request the server refuses every time is sent again forever: stop after \
+         `MAX_ATTEMPTS` attempts in all and keep the refusal as its answer",
+        Config {
+            capacity: Some(0),
+            ..Config::default()
+        },
+        |url| async move {
+            let mut limiter = Aimd::new(4, 1, 4, Duration::from_secs(5));
+            clients::adaptive(&client(), &url, 2, &mut limiter).await
+        },
+    );
+    let max = clients::MAX_ATTEMPTS;
+    assert_eq!(
+        (
+            stats.arrivals,
+            report.retried,
+            report.count(503),
+            report.total()
+        ),
+        (2 * max, 2 * (max - 1), 2, 2),
+        "a server that refuses everything, 2 requests: each should be sent {max} times in \
+         all, the last refusal kept as its answer ({} attempts arrived; the report says {}, \
+         {} retried)",
+        stats.arrivals,
+        report.summary(),
+        report.retried
     );
 }
 

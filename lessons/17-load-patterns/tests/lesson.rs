@@ -366,9 +366,10 @@ fn ex17_3_spawns_at_most_n_tasks_at_a_time() {
         },
     );
     every_request_answered(&report, &stats, 60);
-    // 4 request tasks, one task per open connection (reqwest's pool spawns one), and the
-    // sampler; a few more for slack.
-    let allowed = 4 + stats.connections + 3;
+    // 4 request tasks, a task or so per open connection (reqwest's pool spawns them), and
+    // the sampler: twice that leaves room for a worker pool's timing, and is still far
+    // below the 60 tasks of spawning everything up front.
+    let allowed = 2 * (4 + stats.connections) + 4;
     assert!(
         most_alive <= allowed,
         "60 requests with N = 4: at one point {most_alive} tasks were alive on the client's \

@@ -8,6 +8,7 @@
 //! prefix of the log it reflects.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
 use std::time::Duration;
 
@@ -76,6 +77,9 @@ pub struct ReadModel {
     view: RwLock<View>,
     /// The view's position, for [`ReadModel::wait_for`].
     published: watch::Sender<u64>,
+    /// How many times `update` was called (the tests check that a read is folded in
+    /// with one update, not one per event).
+    updates: AtomicUsize,
 }
 
 impl Default for ReadModel {
@@ -90,6 +94,7 @@ impl ReadModel {
         ReadModel {
             view: RwLock::new(View::default()),
             published: watch::Sender::new(0),
+            updates: AtomicUsize::new(0),
         }
     }
 
@@ -108,6 +113,7 @@ impl ReadModel {
     /// Keep `change` short and free of `.await` (it cannot await anyway): fold events that
     /// are already read.
     pub fn update(&self, change: impl FnOnce(&mut View)) {
+        self.updates.fetch_add(1, Ordering::SeqCst);
         let position = {
             let mut view = self.view.write().unwrap_or_else(|e| e.into_inner());
             change(&mut view);
@@ -118,6 +124,11 @@ impl ReadModel {
             *p = position;
             moved
         });
+    }
+
+    /// How many times [`ReadModel::update`] has been called.
+    pub fn updates(&self) -> usize {
+        self.updates.load(Ordering::SeqCst)
     }
 
     /// Wait until the view has reached `position`, for at most `timeout`.

@@ -96,6 +96,9 @@ pub struct EventLog {
     /// The last committed position; the projector waits on it.
     head: watch::Sender<u64>,
     faults: Arc<Faults>,
+    /// How many times `read_after` was called (the tests check that an idle projector
+    /// does not poll).
+    reads: AtomicUsize,
 }
 
 fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
@@ -141,6 +144,7 @@ impl EventLog {
             reader: Arc::new(Mutex::new(reader)),
             head: watch::Sender::new(head.unsigned_abs()),
             faults,
+            reads: AtomicUsize::new(0),
         })
     }
 
@@ -196,6 +200,7 @@ impl EventLog {
 
     /// Up to `max` committed events after position `after`, in position order.
     pub async fn read_after(&self, after: u64, max: usize) -> Result<Vec<Committed>, IngestError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
         let reader = Arc::clone(&self.reader);
         tokio::task::spawn_blocking(move || read_after_blocking(&lock(&reader), after, max))
             .await
@@ -206,6 +211,11 @@ impl EventLog {
     /// Every committed event, in position order (for tests and the program's report).
     pub fn read_all_blocking(&self) -> rusqlite::Result<Vec<Committed>> {
         read_after_blocking(&lock(&self.reader), 0, usize::MAX)
+    }
+
+    /// How many times [`EventLog::read_after`] has been called.
+    pub fn read_after_calls(&self) -> usize {
+        self.reads.load(Ordering::SeqCst)
     }
 
     /// The last committed position (0 before the first event).

@@ -440,6 +440,139 @@ fn ex20_1_close_refuses_new_batches_and_wait_drains_the_actors() {
         });
 }
 
+#[test]
+fn ex20_1_close_still_commits_the_batches_queued_behind_the_one_in_progress() {
+    exercise("20.1")
+        .hangs_if("wait never returns: the actors' mailboxes are never closed (drop the senders)")
+        .run(|| {
+            runtime().block_on(async {
+                let dir = tmpdir();
+                let faults = Faults::none();
+                let (store, _, router) = router(&dir, Arc::clone(&faults));
+                faults.hold("h");
+                let router2 = Arc::clone(&router);
+                let held = tokio::spawn(async move { router2.submit("h", evs("held", 2)).await });
+                within(5, "the batch of \"h\" at the commit", faults.arrived(1)).await;
+                let router3 = Arc::clone(&router);
+                let queued =
+                    tokio::spawn(async move { router3.submit("h", evs("queued", 3)).await });
+                // Time for the second batch to reach the mailbox of "h", behind the held one.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                router.close();
+                faults.release();
+                let held = within(5, "the held batch's answer", held)
+                    .await
+                    .expect("no panic");
+                assert!(
+                    matches!(held, Ok(Ack { stored: 2, .. })),
+                    "the batch being committed when close() was called: {held:?}"
+                );
+                let queued = within(5, "the queued batch's answer", queued)
+                    .await
+                    .expect("no panic");
+                assert!(
+                    matches!(queued, Ok(Ack { stored: 3, .. })),
+                    "a second batch of \"h\" was waiting in the key's mailbox, behind the batch \
+                     being committed, when close() was called. It had been accepted, so it is \
+                     still committed and acknowledged; it got {queued:?}. close() refuses only \
+                     *new* batches: stopping the actors with a CancellationToken (select! on \
+                     cancelled()) throws away what is queued. Drop the router's senders instead: \
+                     each actor's recv loop then ends once its mailbox is empty"
+                );
+                within(5, "wait() after the queued batch", router.wait()).await;
+                assert!(
+                    stored_ids(&store).contains("queued-2"),
+                    "the queued batch is in the store"
+                );
+            })
+        });
+}
+
+#[test]
+fn ex20_1_a_full_mailbox_holds_up_only_its_own_key_and_makes_its_senders_wait() {
+    exercise("20.1")
+        .hangs_if("submit waits for a reply that the actor never sends")
+        .run(|| {
+            runtime().block_on(async {
+                let dir = tmpdir();
+                let faults = Faults::none();
+                let store = Arc::new(
+                    EventLog::open_with_faults(&dir.path().join("events.db"), Arc::clone(&faults))
+                        .expect("the store opens"),
+                );
+                // Mailboxes of 2 batches.
+                let router = Arc::new(StreamRouter::new(
+                    Arc::clone(&store),
+                    Arc::new(Metrics::new()),
+                    2,
+                ));
+                faults.hold("full");
+                let submit = |prefix: String| {
+                    let router = Arc::clone(&router);
+                    tokio::spawn(async move { router.submit("full", evs(&prefix, 1)).await })
+                };
+                let mut batches = vec![submit("f0".to_string())];
+                within(
+                    5,
+                    "the first batch of \"full\" at the commit",
+                    faults.arrived(1),
+                )
+                .await;
+                // Two fill the mailbox of "full"; two more wait to get in.
+                for i in 1..=4 {
+                    batches.push(submit(format!("f{i}")));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let other = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    router.submit("other", evs("other", 1)),
+                )
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "a batch of key \"other\" got no answer in 5 s while the mailbox of key \
+                         \"full\" was full: one key's full mailbox holds up every key. Do not hold \
+                         a lock across send().await: clone the key's sender under the lock, drop \
+                         the lock, then send"
+                    )
+                });
+                assert!(other.is_ok(), "a batch of \"other\": {other:?}");
+                // A client that gives up while waiting for room leaves nothing behind.
+                let gave_up = tokio::time::timeout(
+                    Duration::from_millis(200),
+                    router.submit("full", evs("gave-up", 1)),
+                )
+                .await;
+                assert!(
+                    gave_up.is_err(),
+                    "a batch of \"full\" was answered ({gave_up:?}) while the key's commits were \
+                     held and its mailbox full"
+                );
+                faults.release();
+                for (i, batch) in batches.into_iter().enumerate() {
+                    let got = within(5, "the batches of \"full\"", batch)
+                        .await
+                        .expect("no panic");
+                    assert!(
+                        matches!(got, Ok(Ack { stored: 1, .. })),
+                        "batch f{i} of \"full\": {got:?}"
+                    );
+                }
+                // Every batch any actor was given is handled before wait() returns.
+                router.close();
+                within(5, "wait() after close()", router.wait()).await;
+                assert!(
+                    !stored_ids(&store).contains("gave-up-0"),
+                    "the mailbox of \"full\" (2 batches) was full and 2 more batches were waiting \
+                     to get in; a client gave up on one more, yet it was stored: it had been \
+                     queued at once. The mailbox must be bounded (mpsc::channel(mailbox)): a full \
+                     one makes submit wait — backpressure — instead of piling up work without \
+                     limit (an unbounded or huge channel)"
+                );
+            })
+        });
+}
+
 // ---------------------------------------------------------------------------------------
 // 20.2 the ingest handler
 
@@ -601,6 +734,11 @@ fn ex20_2_a_valid_batch_is_acknowledged_with_what_was_stored() {
                 3,
                 "events in the store after the resend"
             );
+            let full = p.post("c", batch("sensor", "full", 100)).await;
+            assert_eq!(
+                full.status, 200,
+                "a batch of exactly max_batch (100) events is allowed; only more than 100 is                  refused: {full:?}"
+            );
         })
     });
 }
@@ -702,6 +840,17 @@ fn ex20_2_a_client_over_its_limit_gets_429_with_retry_after() {
                 "the 429's Retry-After header: the limiter says 2.5 s, and the header takes \
                  whole seconds, rounded up (RateLimited::retry_after_secs)"
             );
+            let bad = within(
+                5,
+                "an answer to POST /events",
+                post_to(&p.http, &p.platform.url(), "alice", "{not json".to_string()),
+            )
+            .await
+            .expect("the platform answers POST /events");
+            assert_eq!(
+                bad.status, 429,
+                "alice, over her limit, sends a malformed body: still 429, not a 400 — check the                  limit first, before parsing the body (a client over its limit must not make the                  server parse it): {bad:?}"
+            );
             let b = p.post("bob", batch("s", "b0", 1)).await;
             assert_eq!(b.status, 200, "bob has his own limit: {b:?}");
             assert!(
@@ -733,12 +882,17 @@ fn ex20_2_the_200_is_sent_only_after_the_commit() {
             )
             .await;
             let early = tokio::time::timeout(Duration::from_millis(300), &mut answer).await;
-            assert!(
-                early.is_err(),
-                "POST /events was answered ({:?}) while its batch was not yet committed: answer \
-                 only after the actor reports the commit",
-                early.map(|r| r.map(|r| r.map(|a| a.status)))
-            );
+            if let Ok(done) = early {
+                let what = match done {
+                    Ok(Ok(a)) => format!("{} {:?}", a.status, a.body),
+                    Ok(Err(e)) => format!("with an error: {e}"),
+                    Err(e) => format!("(the client task panicked: {e})"),
+                };
+                panic!(
+                    "POST /events was answered {what} while its batch was not yet committed: \
+                     answer only after the actor reports the commit"
+                );
+            }
             p.faults.release();
             let a = within(5, "the answer after the commit", answer)
                 .await
@@ -773,6 +927,32 @@ fn ex20_2_a_batch_whose_actor_crashed_is_answered_with_a_5xx() {
                 ack_of(&a).duplicates,
                 2,
                 "the resend's events were already stored"
+            );
+        })
+    });
+}
+
+#[test]
+fn ex20_2_a_batch_refused_because_of_the_shutdown_is_a_503() {
+    exercise("20.2").run(|| {
+        runtime().block_on(async {
+            let p = start(Config::default()).await;
+            let app = p.platform.app.clone();
+            app.streams.close();
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert("x-api-key", axum::http::HeaderValue::from_static("c"));
+            let body = axum::body::Bytes::from(batch("s", "late", 2).to_string());
+            let response = within(
+                5,
+                "the ingest handler's answer after the actors were closed",
+                lesson_20::ingest::ingest(axum::extract::State(app), headers, body),
+            )
+            .await;
+            assert_eq!(
+                response.status().as_u16(),
+                503,
+                "a valid batch after streams.close(): submit answers Err(ShuttingDown), which is \
+                 503 Service Unavailable (come back later), not 500 (a bug in the server)"
             );
         })
     });
@@ -901,6 +1081,134 @@ fn ex20_3_the_projector_catches_up_from_the_store_then_follows_it() {
                 stop.cancel();
                 within(5, "the projector to return after stop", projector).await.expect("no panic");
                 assert!(*model.read() == expected_view(&store), "the view after following");
+            })
+        });
+}
+
+#[test]
+fn ex20_3_stop_right_after_a_commit_still_folds_the_commit_in() {
+    exercise("20.3")
+        .hangs_if("the projector never returns after stop is cancelled")
+        .run(|| {
+            // One thread: between the commit and stop.cancel() the projector cannot run, so
+            // it finds the head moved and stop cancelled at the same time.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime");
+            runtime.block_on(async {
+                let dir = tmpdir();
+                let store = filled_store(&dir, 60).await;
+                let model = Arc::new(ReadModel::new());
+                let stop = CancellationToken::new();
+                let projector = tokio::spawn(projection::run(
+                    Arc::clone(&store),
+                    Arc::clone(&model),
+                    stop.clone(),
+                ));
+                let reached = model.wait_for(60, Duration::from_secs(5)).await;
+                assert!(
+                    reached.is_ok(),
+                    "a running projector catches up: {reached:?}"
+                );
+                // Its last (empty) read, then it waits for the head.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let appended = store
+                    .append("k9", 0, evs("last", 5))
+                    .await
+                    .expect("appends");
+                stop.cancel(); // no .await between the commit and the cancel
+                within(5, "the projector to return after stop", projector)
+                    .await
+                    .expect("no panic");
+                assert_eq!(
+                    model.position(),
+                    appended.head,
+                    "a batch was committed and stop was cancelled right after it — what the \
+                     shutdown does. When stop is cancelled the projector catches up once more \
+                     before it returns; `stop.cancelled() => return` in the select! skips that \
+                     last catch-up, and the read model ends behind the store"
+                );
+            })
+        });
+}
+
+#[test]
+fn ex20_3_an_idle_projector_waits_for_the_head_instead_of_polling() {
+    exercise("20.3")
+        .hangs_if("the projector never returns after stop is cancelled")
+        .run(|| {
+            runtime().block_on(async {
+                let dir = tmpdir();
+                let store = filled_store(&dir, 60).await;
+                let model = Arc::new(ReadModel::new());
+                let stop = CancellationToken::new();
+                let projector = tokio::spawn(projection::run(
+                    Arc::clone(&store),
+                    Arc::clone(&model),
+                    stop.clone(),
+                ));
+                let reached = model.wait_for(60, Duration::from_secs(5)).await;
+                assert!(
+                    reached.is_ok(),
+                    "a running projector catches up: {reached:?}"
+                );
+                // Its last (empty) read.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let before = store.read_after_calls();
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let idle_reads = store.read_after_calls() - before;
+                assert!(
+                    idle_reads <= 1,
+                    "nothing was committed for 0.3 s, yet the projector read the store \
+                     {idle_reads} times: it polls (a sleep or a yield in a loop). Sleep until \
+                     the head moves: store.subscribe(), and head.changed() in a select! with \
+                     stop.cancelled()"
+                );
+                let appended = store
+                    .append("k9", 0, evs("after-idle", 3))
+                    .await
+                    .expect("appends");
+                let reached = model.wait_for(appended.head, Duration::from_secs(5)).await;
+                assert!(
+                    reached.is_ok(),
+                    "a commit after a quiet while wakes the projector: {reached:?}"
+                );
+                stop.cancel();
+                within(5, "the projector to return after stop", projector)
+                    .await
+                    .expect("no panic");
+            })
+        });
+}
+
+#[test]
+fn ex20_3_a_read_is_folded_in_with_one_update() {
+    exercise("20.3")
+        .hangs_if("the projector never returns after stop is cancelled")
+        .run(|| {
+            runtime().block_on(async {
+                let dir = tmpdir();
+                let store = filled_store(&dir, 700).await;
+                let model = Arc::new(ReadModel::new());
+                let stop = CancellationToken::new();
+                stop.cancel();
+                within(
+                    5,
+                    "the projector to return after catching up",
+                    projection::run(Arc::clone(&store), Arc::clone(&model), stop),
+                )
+                .await;
+                let reads = 700usize.div_ceil(projection::READ_BATCH);
+                assert!(
+                    model.updates() <= reads + 1,
+                    "catching up with 700 events, {} at a time ({reads} reads), took {} calls of \
+                     model.update: a query between two of them sees half a read. Fold each read \
+                     in with one model.update(|view| for event in &events {{ apply(view, event) }})",
+                    projection::READ_BATCH,
+                    model.updates()
+                );
+                assert_eq!(model.position(), 700, "the read model's position");
             })
         });
 }
@@ -1286,87 +1594,175 @@ fn ex20_3_kill_9_during_load_loses_no_acknowledged_event_and_counts_none_twice()
 // ---------------------------------------------------------------------------------------
 // 20.4 the shutdown order
 
+/// Why a 20.4 test may time out.
+const HANGS_20_4: &str = "a step waits for a part that is only stopped by a later step — or \
+                          StreamRouter::wait() never returns because close() keeps the actors' \
+                          senders (20.1: close must drop them, so that each actor's recv loop ends)";
+
+#[test]
+fn ex20_4_shutdown_waits_for_a_request_whose_body_is_still_arriving() {
+    exercise("20.4").hangs_if(HANGS_20_4).run(|| {
+        runtime().block_on(async {
+            use std::io::{Read, Write};
+            let p = start(Config::default()).await;
+            let body = batch("upload", "u", 4).to_string();
+            let (first_half, rest) = body.split_at(body.len() / 2);
+            let rest = rest.to_string();
+            // A slow upload: the headers and half the body now, the rest later.
+            let mut conn = std::net::TcpStream::connect(p.platform.addr).expect("connects");
+            conn.set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("a read timeout");
+            write!(
+                conn,
+                "POST /events HTTP/1.1\r\nhost: {}\r\nx-api-key: c\r\ncontent-type: \
+                 application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{first_half}",
+                p.platform.addr,
+                body.len()
+            )
+            .expect("writes");
+            let metrics = Arc::clone(&p.platform.app.metrics);
+            within(
+                5,
+                "the server to start on the request (its headers are in, not all its body)",
+                async {
+                    while metrics.in_flight.get() < 1 {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                },
+            )
+            .await;
+            let addr = p.platform.addr;
+            let model = Arc::clone(&p.platform.app.model);
+            let shutdown = tokio::spawn(p.platform.shutdown());
+            within(
+                5,
+                "new connections to be refused after shutdown began",
+                async {
+                    while tokio::net::TcpStream::connect(addr).await.is_ok() {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                },
+            )
+            .await;
+            assert!(
+                !shutdown.is_finished(),
+                "shutdown returned while a request was still arriving (its headers were in, half \
+                 its body was not): await the server task (parts.server) — it ends only when \
+                 every request in flight is answered — before closing the actors. Aborting the \
+                 server task, or not awaiting it, leaves such a request to find the actors gone"
+            );
+            let answer = within(
+                10,
+                "the answer to the request that was arriving",
+                tokio::task::spawn_blocking(move || {
+                    conn.write_all(rest.as_bytes())?;
+                    let mut text = String::new();
+                    conn.read_to_string(&mut text)?;
+                    Ok::<_, std::io::Error>(text)
+                }),
+            )
+            .await
+            .expect("no panic")
+            .expect("the server answers the request");
+            let status_line = answer.lines().next().unwrap_or("").to_string();
+            assert!(
+                status_line.starts_with("HTTP/1.1 200"),
+                "the request whose body was still arriving when shutdown began was answered \
+                 {status_line:?}: a 503 means the actors were closed before the server had \
+                 answered its requests (await parts.server before streams.close())"
+            );
+            let report = within(5, "shutdown to return", shutdown)
+                .await
+                .expect("no panic");
+            assert_eq!(report.store_head, 4, "the store's head after shutdown");
+            assert_eq!(
+                (report.model_position, model.position()),
+                (4, 4),
+                "the read model after shutdown"
+            );
+        })
+    });
+}
+
 #[test]
 fn ex20_4_shutdown_answers_the_request_in_flight_refuses_new_ones_and_catches_up() {
-    exercise("20.4")
-        .hangs_if("a step waits for a part that is only stopped by a later step")
-        .run(|| {
-            runtime().block_on(async {
-                let p = start(Config::default()).await;
-                let warm = p.post("c", batch("early", "w", 3)).await;
-                assert_eq!(warm.status, 200, "a first batch: {warm:?}");
-                p.faults.hold("late");
-                let http = p.http.clone();
-                let url = p.platform.url();
-                let in_flight = tokio::spawn(async move {
-                    post_to(&http, &url, "c", batch("late", "l", 4).to_string()).await
-                });
-                within(
-                    5,
-                    "the in-flight batch to reach the commit",
-                    p.faults.arrived(1),
-                )
-                .await;
-                let addr = p.platform.addr;
-                let model = Arc::clone(&p.platform.app.model);
-                let store = Arc::clone(&p.platform.app.store);
-                let faults = Arc::clone(&p.faults);
-                let shutdown = tokio::spawn(p.platform.shutdown());
-                // The listener must close while the request is still in flight.
-                let refused = within(
-                    5,
-                    "new connections to be refused after shutdown began",
-                    async {
-                        loop {
-                            match tokio::net::TcpStream::connect(addr).await {
-                                Err(_) => break,
-                                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-                            }
+    exercise("20.4").hangs_if(HANGS_20_4).run(|| {
+        runtime().block_on(async {
+            let p = start(Config::default()).await;
+            let warm = p.post("c", batch("early", "w", 3)).await;
+            assert_eq!(warm.status, 200, "a first batch: {warm:?}");
+            p.faults.hold("late");
+            let http = p.http.clone();
+            let url = p.platform.url();
+            let in_flight = tokio::spawn(async move {
+                post_to(&http, &url, "c", batch("late", "l", 4).to_string()).await
+            });
+            within(
+                5,
+                "the in-flight batch to reach the commit",
+                p.faults.arrived(1),
+            )
+            .await;
+            let addr = p.platform.addr;
+            let model = Arc::clone(&p.platform.app.model);
+            let store = Arc::clone(&p.platform.app.store);
+            let faults = Arc::clone(&p.faults);
+            let shutdown = tokio::spawn(p.platform.shutdown());
+            // The listener must close while the request is still in flight.
+            let refused = within(
+                5,
+                "new connections to be refused after shutdown began",
+                async {
+                    loop {
+                        match tokio::net::TcpStream::connect(addr).await {
+                            Err(_) => break,
+                            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
                         }
-                    },
-                )
-                .await;
-                let () = refused;
-                assert!(
-                    !shutdown.is_finished(),
-                    "shutdown returned while a request was in flight"
-                );
-                faults.release();
-                let answer = within(5, "the in-flight request's answer", in_flight)
-                    .await
-                    .expect("no panic")
-                    .expect("the request in flight when shutdown began gets its answer");
-                assert_eq!(
-                    answer.status, 200,
-                    "the request in flight when shutdown began: {answer:?}"
-                );
-                let report = within(5, "shutdown to return", shutdown)
-                    .await
-                    .expect("no panic");
-                assert_eq!(
-                    report.store_head, 7,
-                    "the store's head after shutdown: 3 events, then the 4 in flight"
-                );
-                assert_eq!(store.head(), 7, "the store's head");
-                assert_eq!(
-                    report.model_position, report.store_head,
-                    "after shutdown the read model has every committed event: stop the \
+                    }
+                },
+            )
+            .await;
+            let () = refused;
+            assert!(
+                !shutdown.is_finished(),
+                "shutdown returned while a request was in flight"
+            );
+            faults.release();
+            let answer = within(5, "the in-flight request's answer", in_flight)
+                .await
+                .expect("no panic")
+                .expect("the request in flight when shutdown began gets its answer");
+            assert_eq!(
+                answer.status, 200,
+                "the request in flight when shutdown began: {answer:?}"
+            );
+            let report = within(5, "shutdown to return", shutdown)
+                .await
+                .expect("no panic");
+            assert_eq!(
+                report.store_head, 7,
+                "the store's head after shutdown: 3 events, then the 4 in flight"
+            );
+            assert_eq!(store.head(), 7, "the store's head");
+            assert_eq!(
+                report.model_position, report.store_head,
+                "after shutdown the read model has every committed event: stop the \
                      projector only after the actors have stopped"
-                );
-                assert_eq!(
-                    model.read().keys.get("late").map(|k| k.count),
-                    Some(4),
-                    "the in-flight batch in the read model"
-                );
-            })
-        });
+            );
+            assert_eq!(
+                model.read().keys.get("late").map(|k| k.count),
+                Some(4),
+                "the in-flight batch in the read model"
+            );
+        })
+    });
 }
 
 #[test]
 fn ex20_4_sigterm_during_load_finishes_in_flight_requests_and_exits_0() {
     exercise("20.4")
         .patience(Duration::from_secs(30))
-        .hangs_if("the server never exits after SIGTERM")
+        .hangs_if(HANGS_20_4)
         .run(|| {
             runtime().block_on(async {
                 probe(true).await;

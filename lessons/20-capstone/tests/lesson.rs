@@ -1747,7 +1747,7 @@ fn ex20_4_shutdown_answers_the_request_in_flight_refuses_new_ones_and_catches_up
             assert_eq!(
                 report.model_position, report.store_head,
                 "after shutdown the read model has every committed event: stop the \
-                     projector only after the actors have stopped"
+                     projector only after the requests are drained (the server task awaited)"
             );
             assert_eq!(
                 model.read().keys.get("late").map(|k| k.count),

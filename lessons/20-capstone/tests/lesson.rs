@@ -456,8 +456,9 @@ fn ex20_1_close_still_commits_the_batches_queued_behind_the_one_in_progress() {
                 let router3 = Arc::clone(&router);
                 let queued =
                     tokio::spawn(async move { router3.submit("h", evs("queued", 3)).await });
-                // Time for the second batch to reach the mailbox of "h", behind the held one.
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                // Time for the second batch to reach the mailbox of "h", behind the held one (generous:
+                // a correct solution that is slow to get there would fail, so no tight margin).
+                tokio::time::sleep(Duration::from_millis(500)).await;
                 router.close();
                 faults.release();
                 let held = within(5, "the held batch's answer", held)
@@ -522,7 +523,7 @@ fn ex20_1_a_full_mailbox_holds_up_only_its_own_key_and_makes_its_senders_wait() 
                 for i in 1..=4 {
                     batches.push(submit(format!("f{i}")));
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
                 let other = tokio::time::timeout(
                     Duration::from_secs(5),
                     router.submit("other", evs("other", 1)),

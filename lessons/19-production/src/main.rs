@@ -33,7 +33,7 @@ server:
   port: 0
 shutdown:
   unready_delay_ms: 100
-  drain_deadline_ms: 2000
+  drain_deadline_ms: 4000
 analytics:
   batch_size: 3
   flush_every_ms: 60000
@@ -213,6 +213,17 @@ async fn wait_for_metric(addr: std::net::SocketAddr, line: &str) {
     println!("  (gave up waiting for the metric line {line})");
 }
 
+/// Wait until the log has a line that reads `event` once made canonical (at most about 5 s).
+async fn wait_for_log(log: &logs::Buffer, event: &str) {
+    for _ in 0..500 {
+        if log.lines().iter().any(|l| canonical(l) == event) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    println!("  (gave up waiting for the log line {event})");
+}
+
 async fn scenario(config: Config, log: logs::Buffer) {
     let running = service::start(&config)
         .await
@@ -226,10 +237,13 @@ async fn scenario(config: Config, log: logs::Buffer) {
     // A full batch is written at once; wait for it, so the log lines keep their order.
     wait_for_metric(addr, "lesson_events_flushed_total 3").await;
 
-    let short = tokio::spawn(async move { get(addr, "/work?ms=800").await });
-    wait_for_metric(addr, "lesson_requests_in_flight 1").await;
+    // Wait for each `work_started` line, so that the log keeps this order. The margins
+    // are wide on purpose: the 1.5 s of work ends 1.4 s after the listener closes (the
+    // unready delay is 100 ms) and 2.6 s before the drain deadline (4 s after it).
+    let short = tokio::spawn(async move { get(addr, "/work?ms=1500").await });
+    wait_for_log(&log, "work_started ms=1500").await;
     let long = tokio::spawn(async move { get(addr, "/work?ms=60000").await });
-    wait_for_metric(addr, "lesson_requests_in_flight 2").await;
+    wait_for_log(&log, "work_started ms=60000").await;
 
     // What SIGTERM does in `--config` mode, triggered from here.
     let report = running.shutdown_on(std::future::ready(())).await;
@@ -246,7 +260,7 @@ async fn scenario(config: Config, log: logs::Buffer) {
     }
     println!();
     println!("What the clients saw:");
-    println!("  GET /work?ms=800    -> {}", answer(short.await));
+    println!("  GET /work?ms=1500   -> {}", answer(short.await));
     println!("  GET /work?ms=60000  -> {}", answer(long.await));
     let after = match tokio::net::TcpStream::connect(addr).await {
         Ok(_) => "accepted (the listener is still open!)",

@@ -28,7 +28,7 @@ pub enum Outcome {
 }
 
 /// Wait `duration` (tokio's clock), unless `cancel` is cancelled first; a token already
-/// cancelled wins at once.
+/// cancelled wins at once, every time, even when `duration` is zero.
 pub async fn do_work(duration: Duration, cancel: &CancellationToken) -> Outcome {
     let _ = (duration, cancel);
     todo!("exercise 19.4: do_work")
@@ -37,8 +37,9 @@ pub async fn do_work(duration: Duration, cancel: &CancellationToken) -> Outcome 
 /// Read events from `events`, and `write` them in batches, in the order they came:
 ///
 /// - a batch of `batch_size` events is written as soon as it is full;
-/// - a partial batch waits for a timer: it is written within `flush_every` (tokio's
-///   clock) of its first event, but never at once;
+/// - a partial batch waits for a timer: it is written at most `flush_every` (tokio's
+///   clock) after its first event arrived, but never when the batcher starts (a timer
+///   that starts again on every event would never fire while events keep coming);
 /// - an empty batch is never written;
 /// - when `stop` is cancelled, or every sender is gone: stop taking new events (close the
 ///   channel), write every event already accepted — the partial batch **and** what is

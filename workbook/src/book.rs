@@ -2,13 +2,17 @@
 //!
 //! mdBook and mdbook-admonish are linked in as libraries, so the book builds from the
 //! versions in Cargo.lock with nothing installed globally. The server is a few lines of
-//! std: it serves files from the build directory on 127.0.0.1 only.
+//! std: it serves files from the build directory on 127.0.0.1 only, and adds the live
+//! parts (progress, "Check my code": see [`crate::live`]) to the pages it sends.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::thread;
+
+use crate::live::{self, Live, Request};
 
 use mdbook::MDBook;
 use mdbook::book::Book;
@@ -30,17 +34,24 @@ pub fn run(root: &Path, port: u16, no_serve: bool) -> Result<ExitCode, String> {
             port.wrapping_add(1)
         )
     })?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let live = Live::new(root, port, crate::progress::cache_path(root))?;
     println!("The book is at http://127.0.0.1:{port}/ (Ctrl-C stops the server)");
-    serve(listener, out);
+    println!(
+        "Its pages show your progress and check your code (\"Check my code\" runs `cargo workbook check NN` here)."
+    );
+    serve(listener, out, Some(Arc::new(live)));
     Ok(ExitCode::SUCCESS)
 }
 
-/// Serve the files under `dir` on `listener`, one thread per connection, forever.
-pub fn serve(listener: TcpListener, dir: PathBuf) {
+/// Serve the files under `dir` on `listener`, one thread per connection, forever; with
+/// `live`, the pages get the live parts.
+pub fn serve(listener: TcpListener, dir: PathBuf, live: Option<Arc<Live>>) {
     for stream in listener.incoming().flatten() {
         let dir = dir.clone();
+        let live = live.clone();
         thread::spawn(move || {
-            let _ = serve_one(stream, &dir);
+            let _ = serve_one(stream, &dir, live.as_deref());
         });
     }
 }
@@ -83,52 +94,33 @@ impl Preprocessor for Admonish {
     }
 }
 
-fn serve_one(stream: TcpStream, dir: &Path) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    // Read and ignore the headers.
-    let mut line = String::new();
-    while reader.read_line(&mut line)? > 2 {
-        line.clear();
+fn serve_one(mut stream: TcpStream, dir: &Path, live: Option<&Live>) -> std::io::Result<()> {
+    let request = Request::read(&stream)?;
+    let head = request.method == "HEAD";
+    if let Some(live) = live {
+        if !live.host_ok(&request) {
+            return live.refuse_host(&mut stream);
+        }
+        if request.path.starts_with(live::PREFIX) {
+            return live.handle(&request, &mut stream);
+        }
     }
-    let mut parts = request_line.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    let mut stream = stream;
-    if method != "GET" && method != "HEAD" {
-        return respond(
-            &mut stream,
-            405,
-            "text/plain",
-            b"method not allowed",
-            method == "HEAD",
-        );
+    if request.method != "GET" && !head {
+        return respond(&mut stream, 405, "text/plain", b"method not allowed", head);
     }
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    let Some(file) = resolve(dir, path) else {
-        return respond(
-            &mut stream,
-            404,
-            "text/plain",
-            b"not found",
-            method == "HEAD",
-        );
-    };
-    match std::fs::read(&file) {
-        Ok(body) => respond(
-            &mut stream,
-            200,
-            content_type(&file),
-            &body,
-            method == "HEAD",
-        ),
-        Err(_) => respond(
-            &mut stream,
-            404,
-            "text/plain",
-            b"not found",
-            method == "HEAD",
-        ),
+    let file = resolve(dir, &request.path);
+    match file.as_ref().map(|f| (f, std::fs::read(f))) {
+        Some((file, Ok(body))) => {
+            let kind = content_type(file);
+            match live {
+                // Each run has its own token: a page must not come from the cache.
+                Some(live) if kind.starts_with("text/html") && !head => {
+                    live::respond(&mut stream, 200, kind, &live.inject(&body))
+                }
+                _ => respond(&mut stream, 200, kind, &body, head),
+            }
+        }
+        _ => respond(&mut stream, 404, "text/plain", b"not found", head),
     }
 }
 

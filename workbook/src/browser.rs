@@ -9,7 +9,19 @@
 //! - a collapsible hint starts closed and opens when its title is clicked;
 //!
 //! and once: that the book's search finds a word from a chapter. It saves a screenshot of
-//! one chapter as `target/book-screenshot.png`.
+//! one chapter as `target/book-screenshot.png`. A chapter opened from disk (`file://`)
+//! has no live parts and no errors either.
+//!
+//! Then the live book, as `workbook book` serves it (see [`crate::live`]), on a progress
+//! cache of its own in a temporary directory (the learner's is never touched):
+//! - a chapter's badges and the sidebar match the cache, and follow a change to the cache
+//!   without a reload; the introduction shows the whole book's progress;
+//! - "Check my code" on lesson 00 runs its check and shows the skeleton's first failing
+//!   exercise; a second click while it runs says a check is running; afterwards the
+//!   badges match what the check recorded;
+//! - requests forged by a page of another origin (no token; the real token through a
+//!   CORS request) are refused, and start nothing;
+//! - no console errors on the book's pages. It saves `target/book-live-screenshot.png`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -21,6 +33,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket, stream::MaybeTlsStream};
+
+use crate::lessons::{self, Lesson};
+use crate::live::Live;
+use crate::progress::{self, Entry, Progress};
 
 /// The pages that must work: every page SUMMARY.md links (drafts, `[…]()`, have none).
 pub fn pages(root: &Path) -> Result<Vec<String>, String> {
@@ -60,19 +76,27 @@ pub fn run(root: &Path, chromium: &Path) -> Result<ExitCode, String> {
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    thread::spawn(move || crate::book::serve(listener, out));
+    let dir = out.clone();
+    thread::spawn(move || crate::book::serve(listener, dir, None));
     let base = format!("http://127.0.0.1:{port}");
 
-    let profile = std::env::temp_dir().join(format!("workbook-chromium-{}", std::process::id()));
-    let mut browser = Browser::launch(chromium, &profile)?;
+    let work = std::env::temp_dir().join(format!("workbook-browser-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    let mut browser = Browser::launch(chromium, &work.join("profile"))?;
     let result = check_pages(
         &mut browser,
         &base,
         &pages,
         &root.join("target").join("book-screenshot.png"),
-    );
+    )
+    .and_then(|mut problems| {
+        problems.extend(check_file_page(&mut browser, &out)?);
+        problems.extend(check_live(&mut browser, root, &out, &base, &work)?);
+        Ok(problems)
+    });
     browser.close();
-    let _ = std::fs::remove_dir_all(&profile);
+    let _ = std::fs::remove_dir_all(&work);
 
     let problems = result?;
     if problems.is_empty() {
@@ -80,7 +104,13 @@ pub fn run(root: &Path, chromium: &Path) -> Result<ExitCode, String> {
             "browser: {} pages load without console errors; admonitions styled; hints open; search works",
             pages.len()
         );
-        println!("browser: screenshot in target/book-screenshot.png");
+        println!(
+            "browser: the live book: badges, sidebar and progress bar match the cache and follow it; \
+             \"Check my code\" shows the first failing exercise; forged requests refused"
+        );
+        println!(
+            "browser: screenshots in target/: book-screenshot.png, {LIVE_SCREENSHOT} (badges), {CHECK_SCREENSHOT}"
+        );
         Ok(ExitCode::SUCCESS)
     } else {
         for p in &problems {
@@ -167,21 +197,305 @@ fn check_pages(
     }
 
     browser.navigate(&format!("{base}/{SCREENSHOT_OF}"))?;
-    let shot = browser.call("Page.captureScreenshot", json!({"format": "png"}))?;
-    let data = shot["data"]
-        .as_str()
-        .ok_or("the screenshot came back empty")?;
-    let png = base64_decode(data).ok_or("the screenshot is not valid base64")?;
-    if let Some(dir) = screenshot.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    std::fs::write(screenshot, png)
-        .map_err(|e| format!("cannot write {}: {e}", screenshot.display()))?;
+    browser.screenshot(screenshot)?;
 
     for error in &browser.errors {
         problems.push(format!("console error: {error}"));
     }
     Ok(problems)
+}
+
+/// The built book opened from disk, as a reader without our server gets it: the plain
+/// book, no live parts, no errors.
+fn check_file_page(browser: &mut Browser, out: &Path) -> Result<Vec<String>, String> {
+    let mut problems = Vec::new();
+    let before = browser.errors.len();
+    let page = out.join(SCREENSHOT_OF);
+    browser.navigate(&format!("file://{}", page.display()))?;
+    let live = browser.eval(
+        "document.querySelector('meta[name=\"workbook-token\"], .wb-panel, .wb-badge') === null",
+    )?;
+    if live != json!(true) {
+        problems.push(format!(
+            "{SCREENSHOT_OF} opened from disk has live parts: only `workbook book` may add them"
+        ));
+    }
+    for error in browser.errors.drain(before..) {
+        problems.push(format!(
+            "{SCREENSHOT_OF} opened from disk: console error: {error}"
+        ));
+    }
+    Ok(problems)
+}
+
+/// The lesson whose check the page runs: the first, the quickest to build.
+const CHECKED_LESSON: &str = "00";
+/// A chapter shown with a cache that has it begun, and its screenshot.
+const BADGES_OF: &str = "01";
+const LIVE_SCREENSHOT: &str = "book-live-screenshot.png";
+/// The page after "Check my code".
+const CHECK_SCREENSHOT: &str = "book-check-screenshot.png";
+/// How long the first check of a lesson may take: it compiles the lesson.
+const CHECK_TIME: Duration = Duration::from_secs(20 * 60);
+
+/// The live book, served by [`Live`] on a cache in `work`.
+fn check_live(
+    browser: &mut Browser,
+    root: &Path,
+    out: &Path,
+    other_origin: &str,
+    work: &Path,
+) -> Result<Vec<String>, String> {
+    let mut problems = Vec::new();
+    let all = lessons::discover(root)?;
+    let lesson = |n: &str| {
+        all.iter()
+            .find(|l| l.number == n)
+            .cloned()
+            .ok_or_else(|| format!("the live check needs lesson {n}"))
+    };
+    let (checked, shown) = (lesson(CHECKED_LESSON)?, lesson(BADGES_OF)?);
+    let shown_chapter = shown.chapter(root)?;
+    let ids: Vec<String> = shown_chapter
+        .exercises
+        .iter()
+        .map(|e| e.id.clone())
+        .collect();
+    if ids.len() < 3 {
+        return Err(format!(
+            "the live check needs 3 exercises in lesson {BADGES_OF}"
+        ));
+    }
+    // A cache of our own: lesson 01 begun (its first exercise passes, its second fails),
+    // and the next lesson done.
+    let cache = work.join("progress.tsv");
+    let mut progress = Progress::load_from(cache.clone());
+    let entry = |l: &Lesson, passed: &[String], tried: &[String], done: bool| Entry {
+        fingerprint: progress::fingerprint(root, l),
+        passed: passed.to_vec(),
+        tried: tried.to_vec(),
+        total: l.chapter(root).map(|c| c.exercises.len()).unwrap_or(0),
+        done,
+        compiled: true,
+    };
+    progress.record(&shown.number, entry(&shown, &ids[..1], &ids[1..2], false));
+    let done_lesson = all
+        .iter()
+        .find(|l| l.number > shown.number)
+        .cloned()
+        .ok_or("the live check needs a lesson after 01")?;
+    let done_ids: Vec<String> = done_lesson
+        .chapter(root)?
+        .exercises
+        .iter()
+        .map(|e| e.id.clone())
+        .collect();
+    progress.record(
+        &done_lesson.number,
+        entry(&done_lesson, &done_ids, &[], true),
+    );
+
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let live = std::sync::Arc::new(Live::new(root, port, cache.clone())?);
+    let (dir, server) = (out.to_path_buf(), live.clone());
+    thread::spawn(move || crate::book::serve(listener, dir, Some(server)));
+    let base = format!("http://127.0.0.1:{port}");
+    let errors_before = browser.errors.len();
+
+    // Badges and the sidebar, as the cache has them.
+    browser.navigate(&format!("{base}/{}", shown_chapter.html_page()))?;
+    browser.eval("window.workbookSamePage = true")?;
+    let want = expected_badges(root, &cache, &shown)?;
+    if let Err(got) = wait_for_badges(browser, &want) {
+        problems.push(format!(
+            "{}: the badges {got} do not match the cache {want:?}",
+            shown_chapter.html_page()
+        ));
+    }
+    let sidebar = browser.eval(
+        "JSON.stringify(Object.fromEntries([...document.querySelectorAll('#sidebar a[href] .wb-side')]\
+         .map(m => [m.parentElement.getAttribute('href').split('#')[0], m.dataset.state])))",
+    )?;
+    let sidebar: Value = serde_json::from_str(sidebar.as_str().unwrap_or("{}")).unwrap_or_default();
+    for (l, state) in [
+        (&shown, "started"),
+        (&done_lesson, "done"),
+        (&checked, "not-started"),
+    ] {
+        let page = l.chapter(root)?.html_page();
+        if sidebar[&page] != state {
+            problems.push(format!(
+                "the sidebar shows lesson {} as {}, not {state}",
+                l.number, sidebar[&page]
+            ));
+        }
+    }
+    let panel =
+        browser.eval("document.querySelector('#workbook-live .wb-summary')?.textContent")?;
+    let summary = format!("1 of {} exercises pass", ids.len());
+    if !panel.as_str().unwrap_or("").contains(&summary) {
+        problems.push(format!("the chapter's panel says {panel}, not {summary:?}"));
+    }
+
+    // A check in a terminal changes the cache: the page follows, without a reload.
+    progress.record(&shown.number, entry(&shown, &ids[..1], &ids[1..3], false));
+    let want = expected_badges(root, &cache, &shown)?;
+    match wait_for_badges(browser, &want) {
+        Ok(()) if browser.eval("window.workbookSamePage === true")? == json!(true) => {}
+        Ok(()) => problems.push("the page reloaded to show a change to the cache".to_string()),
+        Err(got) => problems.push(format!(
+            "the badges {got} did not follow a change to the cache {want:?}"
+        )),
+    }
+    let shot = root.join("target").join(LIVE_SCREENSHOT);
+    browser.screenshot(&shot)?;
+
+    // The introduction: the whole book's progress.
+    browser.navigate(&format!("{base}/introduction.html"))?;
+    let passed = 1 + done_ids.len();
+    let got = browser.wait_for(
+        "document.getElementById('workbook-progress')?.dataset.passed ?? ''",
+        &json!(passed.to_string()),
+        Duration::from_secs(10),
+    )?;
+    if got != json!(passed.to_string()) {
+        problems.push(format!(
+            "the introduction's progress bar shows {got} exercises passed, not {passed}"
+        ));
+    }
+
+    // "Check my code": the same check as `workbook check 00`, on the skeleton.
+    let checked_chapter = checked.chapter(root)?;
+    browser.navigate(&format!("{base}/{}", checked_chapter.html_page()))?;
+    browser.wait_for(
+        "document.querySelector('#workbook-live .wb-check') !== null",
+        &json!(true),
+        Duration::from_secs(10),
+    )?;
+    browser.eval("document.querySelector('#workbook-live .wb-check').click()")?;
+    browser.wait_for(
+        "document.getElementById('workbook-live').dataset.check ?? ''",
+        &json!("running"),
+        Duration::from_secs(10),
+    )?;
+    let second = browser.eval(
+        "document.querySelector('#workbook-live .wb-check').click(); \
+         document.querySelector('#workbook-live .wb-note').textContent",
+    )?;
+    if !second.as_str().unwrap_or("").contains("already running") {
+        problems.push(format!(
+            "a second click on \"Check my code\" during a check says {second}, not that one is running"
+        ));
+    }
+    let started = Instant::now();
+    let state = loop {
+        let state = browser.eval("document.getElementById('workbook-live').dataset.check")?;
+        if state != json!("running") || started.elapsed() > CHECK_TIME {
+            break state;
+        }
+        thread::sleep(Duration::from_secs(1));
+    };
+    println!(
+        "browser: \"Check my code\" on lesson {CHECKED_LESSON} took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    let first = &checked_chapter.exercises[0];
+    let output = browser.eval("document.querySelector('#workbook-live .wb-output').textContent")?;
+    let headline =
+        browser.eval("document.querySelector('#workbook-live .wb-headline').textContent")?;
+    let (output, headline) = (
+        output.as_str().unwrap_or(""),
+        headline.as_str().unwrap_or(""),
+    );
+    let first_line = format!("Exercise {}: {}", first.id, first.title);
+    if state != json!("failing") || !output.contains(&first_line) || !headline.contains(&first.id) {
+        problems.push(format!(
+            "\"Check my code\" on lesson {CHECKED_LESSON} (a skeleton: is it untouched?) ended {state} \
+             with {headline:?}, and its output does not show {first_line:?}:\n{output}"
+        ));
+    }
+    let want = expected_badges(root, &cache, &checked)?;
+    if let Err(got) = wait_for_badges(browser, &want) {
+        problems.push(format!(
+            "after the check, the badges {got} do not match what it recorded {want:?}"
+        ));
+    }
+    browser.screenshot(&root.join("target").join(CHECK_SCREENSHOT))?;
+    for error in browser.errors.drain(errors_before..) {
+        problems.push(format!("the live book: console error: {error}"));
+    }
+
+    // Requests forged by a page of another origin: refused, and nothing runs.
+    let (refused, runs) = (live.refused(), live.started());
+    browser.navigate(&format!("{other_origin}/introduction.html"))?;
+    let target = format!("{base}/_workbook/check/{CHECKED_LESSON}");
+    let forged = browser.eval_async(&format!(
+        r#"(async () => {{
+            const simple = await fetch('{target}', {{method: 'POST', mode: 'no-cors'}})
+                .then(() => 'sent', () => 'blocked');
+            const token = await fetch('{target}', {{method: 'POST', headers: {{'X-Workbook-Token': '{token}'}}}})
+                .then(r => 'answered ' + r.status, () => 'blocked');
+            return simple + ', ' + token;
+        }})()"#,
+        token = live.token()
+    ))?;
+    // The browser says on the forging page's console that it blocked the request.
+    browser.errors.truncate(errors_before);
+    if live.started() != runs {
+        problems.push(format!(
+            "a request forged by another origin ran a check ({forged})"
+        ));
+    }
+    if live.refused() < refused + 2 {
+        problems.push(format!(
+            "requests forged by another origin were not refused with 403 ({forged}; {} refused)",
+            live.refused() - refused
+        ));
+    }
+    println!("browser: requests forged by {other_origin}: {forged}; refused with 403");
+    Ok(problems)
+}
+
+/// Each exercise's anchor and state on the page of `lesson`, as the cache has them.
+fn expected_badges(
+    root: &Path,
+    cache: &Path,
+    lesson: &Lesson,
+) -> Result<Vec<(String, String)>, String> {
+    let progress = Progress::load_from(cache.to_path_buf());
+    let entry = progress.get(&lesson.number);
+    Ok(lesson
+        .chapter(root)?
+        .exercises
+        .iter()
+        .map(|e| {
+            let state = match entry {
+                None => progress::ExerciseState::NotStarted,
+                Some(en) if en.done => progress::ExerciseState::Passes,
+                Some(en) => en.exercise_state(&e.id),
+            };
+            (e.anchor.clone(), state.as_str().to_string())
+        })
+        .collect())
+}
+
+/// Wait up to 10 s for the page's badges to be `want`; else what they are.
+fn wait_for_badges(browser: &mut Browser, want: &[(String, String)]) -> Result<(), String> {
+    let read = format!(
+        "JSON.stringify({anchors}.map(a => [a, document.getElementById(a)?.querySelector('.wb-badge')?.dataset.state ?? 'none']))",
+        anchors = json!(want.iter().map(|(a, _)| a).collect::<Vec<_>>())
+    );
+    let want_json = json!(want.iter().map(|(a, s)| [a, s]).collect::<Vec<_>>()).to_string();
+    let got = browser
+        .wait_for(&read, &json!(want_json), Duration::from_secs(10))
+        .map_err(|e| e.to_string())?;
+    if got == json!(want_json) {
+        Ok(())
+    } else {
+        Err(got.as_str().unwrap_or("?").to_string())
+    }
 }
 
 /// A headless Chromium and a DevTools connection to its one page.
@@ -355,6 +669,36 @@ impl Browser {
             json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
         )?;
         Ok(result["result"]["value"].clone())
+    }
+
+    /// Evaluate `expression` until it gives `want`, for up to `limit`; the last value.
+    fn wait_for(
+        &mut self,
+        expression: &str,
+        want: &Value,
+        limit: Duration,
+    ) -> Result<Value, String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let got = self.eval(expression)?;
+            if &got == want || Instant::now() > deadline {
+                return Ok(got);
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Save a PNG of the page as it is.
+    fn screenshot(&mut self, path: &Path) -> Result<(), String> {
+        let shot = self.call("Page.captureScreenshot", json!({"format": "png"}))?;
+        let data = shot["data"]
+            .as_str()
+            .ok_or("the screenshot came back empty")?;
+        let png = base64_decode(data).ok_or("the screenshot is not valid base64")?;
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        std::fs::write(path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
 
     fn close(mut self) {

@@ -124,6 +124,21 @@ impl Checked {
             .map(|e| e.info.id.clone())
             .collect()
     }
+
+    /// Exercises with a failing test that did not stop at a `todo!`: begun, not finished.
+    fn tried(&self) -> Vec<String> {
+        self.exercises
+            .iter()
+            .filter(|e| {
+                e.failed.iter().any(|test| {
+                    self.run
+                        .report_of(test)
+                        .is_none_or(|r| r.kind != Kind::NotDone)
+                })
+            })
+            .map(|e| e.info.id.clone())
+            .collect()
+    }
 }
 
 /// Run a lesson's tests, record the result in the progress cache, and return it.
@@ -162,8 +177,10 @@ fn check_lesson(root: &Path, lesson: &Lesson, progress: &mut Progress) -> Result
         Entry {
             fingerprint,
             passed: checked.passed(),
+            tried: checked.tried(),
             total: checked.exercises.len(),
             done: checked.done(),
+            compiled: checked.run.compiled,
         },
     );
     Ok(checked)

@@ -9,6 +9,7 @@ mod browser;
 mod checkbook;
 mod learner;
 mod lessons;
+mod live;
 mod mutants;
 mod progress;
 mod scaffold;
@@ -81,7 +82,8 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Build the book and serve it on 127.0.0.1.
+    /// Build the book and serve it on 127.0.0.1, with your progress on its pages and a
+    /// "Check my code" button in each chapter.
     Book {
         /// The port to serve on.
         #[arg(long, default_value_t = 3000)]

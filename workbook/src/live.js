@@ -1,0 +1,261 @@
+// The live parts of the workbook's book: progress badges and "Check my code".
+//
+// `cargo workbook book` puts this script into each page it serves, with a <meta> that
+// carries its run's token (workbook/src/live.rs). The built book does not contain it:
+// opened from disk or through `mdbook serve`, the book is the plain one.
+(() => {
+  'use strict';
+  const meta = document.querySelector('meta[name="workbook-token"]');
+  if (!meta) return;
+  const token = meta.content;
+  const EXIT_MARK = 'workbook-check-exit: ';
+  const page = decodeURIComponent(location.pathname.split('/').pop()) || 'index.html';
+  const isIntro = page === 'index.html' || page === 'introduction.html';
+  const LABEL = {
+    passes: '✓ passes',
+    fails: '✗ fails',
+    'not-started': '· not started',
+    unknown: '? not compiled',
+  };
+  const TITLE = {
+    passes: 'Every test of this exercise passed at the last check.',
+    fails: 'You have begun this exercise; a test of it failed at the last check.',
+    'not-started': 'Not started: its tests still reach the skeleton’s todo!().',
+    unknown: 'The lesson did not compile at its last check.',
+  };
+
+  let data = null;      // the last progress the server sent
+  let checking = false; // a check started from this page is running
+  let panel = null;
+
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+
+  const bar = (passed, total) => {
+    const outer = el('span', 'wb-bar');
+    outer.setAttribute('role', 'progressbar');
+    outer.setAttribute('aria-valuemin', '0');
+    outer.setAttribute('aria-valuemax', String(total));
+    outer.setAttribute('aria-valuenow', String(passed));
+    const fill = el('span', 'wb-bar-fill');
+    fill.style.width = (total ? (100 * passed) / total : 0) + '%';
+    outer.append(fill);
+    return outer;
+  };
+
+  const summary = (l) => {
+    switch (l.state) {
+      case 'done': return `Lesson ${l.number} is done: all ${l.total} exercises pass.`;
+      case 'broken': return `Lesson ${l.number} did not compile at its last check.`;
+      case 'not-started': return `Lesson ${l.number}: not started; ${l.total} exercises.`;
+      default: return `Lesson ${l.number}: ${l.passed} of ${l.total} exercises pass.`;
+    }
+  };
+
+  // ---- the chapter: a badge by each exercise heading, and the panel under the title
+
+  function renderChapter(l) {
+    for (const ex of l.exercises) {
+      const heading = document.getElementById(ex.anchor);
+      if (!heading) continue;
+      let badge = heading.querySelector('.wb-badge');
+      if (!badge) {
+        badge = el('span');
+        heading.append(' ', badge);
+      }
+      badge.className = 'wb-badge wb-' + ex.state;
+      badge.dataset.state = ex.state;
+      badge.textContent = LABEL[ex.state] || ex.state;
+      badge.title = TITLE[ex.state] || '';
+    }
+    if (!panel) panel = makePanel(l);
+    const line = panel.querySelector('.wb-line');
+    line.replaceChildren(bar(l.passed, l.total), ' ', el('span', 'wb-summary', summary(l)));
+    if (l.changed) {
+      line.append(' ', el('span', 'wb-changed', 'Your code changed since that check.'));
+    }
+    // The exercises at a glance, each linked to its section.
+    const list = panel.querySelector('.wb-exercises');
+    list.replaceChildren(...l.exercises.map((ex) => {
+      const item = el('li');
+      const link = el('a', '', `${ex.id} ${ex.title}`);
+      link.href = '#' + ex.anchor;
+      const badge = el('span', 'wb-badge wb-' + ex.state, LABEL[ex.state] || ex.state);
+      badge.title = TITLE[ex.state] || '';
+      item.append(link, badge);
+      return item;
+    }));
+    panel.dataset.state = l.state;
+  }
+
+  function makePanel(l) {
+    const p = el('div', 'wb-panel');
+    p.id = 'workbook-live';
+    p.append(el('div', 'wb-line'), el('ul', 'wb-exercises'));
+    const actions = el('div', 'wb-actions');
+    const button = el('button', 'wb-check', 'Check my code');
+    button.type = 'button';
+    button.title = `Runs \`cargo workbook check ${l.number}\`: the same check as in a terminal.`;
+    const note = el('span', 'wb-note');
+    note.setAttribute('role', 'status');
+    actions.append(button, ' ', note);
+    const result = el('div', 'wb-result');
+    result.hidden = true;
+    result.append(el('p', 'wb-headline'), el('pre', 'wb-output'));
+    p.append(actions, result);
+    button.addEventListener('click', () => runCheck(l.number));
+    const title = document.querySelector('#content main h1');
+    if (title) title.after(p);
+    else document.querySelector('#content main')?.prepend(p);
+    return p;
+  }
+
+  async function runCheck(number) {
+    const note = panel.querySelector('.wb-note');
+    const result = panel.querySelector('.wb-result');
+    const headline = panel.querySelector('.wb-headline');
+    const output = panel.querySelector('.wb-output');
+    if (checking) {
+      note.textContent = 'A check is already running: wait for it to finish.';
+      return;
+    }
+    if (data && data.running) {
+      note.textContent = `A check of lesson ${data.running} is already running: wait for it to finish.`;
+      return;
+    }
+    checking = true;
+    note.textContent = '';
+    let response;
+    try {
+      response = await fetch(`/_workbook/check/${number}`, {
+        method: 'POST',
+        headers: { 'X-Workbook-Token': token },
+      });
+    } catch (e) {
+      checking = false;
+      note.textContent = 'The server did not answer: is `cargo workbook book` still running?';
+      return;
+    }
+    if (!response.ok) {
+      checking = false;
+      note.textContent = await response.text();
+      return;
+    }
+    result.hidden = false;
+    output.textContent = '';
+    panel.dataset.check = 'running';
+    const started = Date.now();
+    const running = () => {
+      const s = Math.round((Date.now() - started) / 1000);
+      headline.textContent = `Checking lesson ${number}… ${s} s` +
+        (s >= 5 ? ' (the first check of a lesson compiles it, which takes a minute or more)' : '');
+    };
+    running();
+    const ticker = setInterval(running, 1000);
+    let text = '';
+    const decoder = new TextDecoder();
+    try {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+        output.textContent = text.split(EXIT_MARK)[0].trimEnd();
+        output.scrollTop = output.scrollHeight;
+      }
+    } catch (e) {
+      text += '\n(the connection to the server broke)';
+    }
+    clearInterval(ticker);
+    checking = false;
+    note.textContent = '';
+    const [shown, exit] = text.split(EXIT_MARK);
+    output.textContent = shown.trimEnd();
+    const code = exit === undefined ? null : parseInt(exit, 10);
+    headline.textContent = verdict(number, shown, code);
+    panel.dataset.check = code === 0 ? 'done' : 'failing';
+    headline.scrollIntoView({ block: 'nearest' });
+  }
+
+  function verdict(number, text, code) {
+    if (code === null) return 'The check ended without a result: see its output below.';
+    if (code === 0) {
+      return /One step is left/.test(text)
+        ? `Every test of lesson ${number} passes; one step is left: the loom models (below).`
+        : `Lesson ${number} is done: every test passes.`;
+    }
+    const next = text.match(/^Exercise (\d+\.\d+): (.*)$/m);
+    if (next) return `Next: exercise ${next[1]}, ${next[2]}. Its first failing test says why, below.`;
+    if (/does not compile/.test(text)) return `Lesson ${number} does not compile: the compiler’s message is below.`;
+    return 'Not done yet: the output is below.';
+  }
+
+  // ---- the sidebar: each lesson's state by its link
+
+  function renderSidebar() {
+    for (const l of data.lessons) {
+      for (const link of document.querySelectorAll('#sidebar a[href]')) {
+        const href = link.getAttribute('href').split('#')[0];
+        if (href !== l.page && !href.endsWith('/' + l.page)) continue;
+        let mark = link.querySelector('.wb-side');
+        if (!mark) {
+          mark = el('span');
+          link.append(mark);
+        }
+        mark.className = 'wb-side wb-' + l.state;
+        mark.dataset.state = l.state;
+        mark.textContent = l.state === 'done' ? '✓'
+          : l.state === 'broken' ? '?'
+          : l.state === 'started' ? `${l.passed}/${l.total}` : '';
+        mark.title = summary(l);
+      }
+    }
+  }
+
+  // ---- the introduction: the whole book's progress
+
+  function renderIntro() {
+    let box = document.getElementById('workbook-progress');
+    if (!box) {
+      box = el('div', 'wb-panel');
+      box.id = 'workbook-progress';
+      const title = document.querySelector('#content main h1');
+      if (!title) return;
+      title.after(box);
+    }
+    const done = data.lessons.filter((l) => l.state === 'done').length;
+    box.replaceChildren(
+      bar(data.passed, data.total),
+      ' ',
+      el('span', 'wb-summary',
+        `Your progress: ${data.passed} of ${data.total} exercises pass; ` +
+        `${done} of ${data.lessons.length} lessons done.`),
+    );
+    box.dataset.passed = String(data.passed);
+    box.dataset.total = String(data.total);
+  }
+
+  function render() {
+    renderSidebar();
+    if (isIntro) renderIntro();
+    const l = data.lessons.find((x) => x.page === page);
+    if (l) renderChapter(l);
+  }
+
+  // The server sends the progress at once, then whenever the cache changes.
+  const events = new EventSource('/_workbook/events');
+  events.addEventListener('progress', (event) => {
+    data = JSON.parse(event.data);
+    render();
+  });
+  events.addEventListener('error', () => {
+    // The server stopped: stay quiet (no reconnection attempts) and say so once.
+    events.close();
+    const note = panel && panel.querySelector('.wb-note');
+    if (note) note.textContent = 'The book’s server stopped: run `cargo workbook book` again, then reload.';
+  });
+})();

@@ -174,11 +174,22 @@
     checking = false;
     note.textContent = '';
     const [shown, exit] = text.split(EXIT_MARK);
-    output.textContent = shown.trimEnd();
+    showOutput(output, shown.trimEnd());
     const code = exit === undefined ? null : parseInt(exit, 10);
     headline.textContent = verdict(number, shown, code);
     panel.dataset.check = code === 0 ? 'done' : 'failing';
     headline.scrollIntoView({ block: 'nearest' });
+  }
+
+  // The check's output, with the book's addresses in it made links.
+  function showOutput(output, text) {
+    const parts = text.split(/(https?:\/\/(?:127\.0\.0\.1|localhost):\d+\/[^\s)`'"]*)/);
+    output.replaceChildren(...parts.map((part, i) => {
+      if (i % 2 === 0) return document.createTextNode(part);
+      const link = el('a', '', part);
+      link.href = part;
+      return link;
+    }));
   }
 
   function verdict(number, text, code) {

@@ -335,10 +335,18 @@ impl Live {
             stream,
             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
         )?;
-        let mut last = String::new();
+        let (mut last, mut last_stamp) = (String::new(), None);
         let mut idle = 0;
         loop {
-            let now = self.progress_json().to_string();
+            // Working the progress out parses every chapter (tens of milliseconds); looking
+            // at the files it depends on costs well under one.
+            let stamp = self.stamp();
+            let now = if last_stamp == Some(stamp) {
+                last.clone()
+            } else {
+                last_stamp = Some(stamp);
+                self.progress_json().to_string()
+            };
             if now != last {
                 write!(stream, "event: progress\ndata: {now}\n\n")?;
                 stream.flush()?;
@@ -353,6 +361,41 @@ impl Live {
             idle += 1;
             thread::sleep(POLL);
         }
+    }
+
+    /// A hash of the size and time of every file the progress depends on (the cache, the
+    /// chapters, the lessons' sources and tests), and of the running check.
+    fn stamp(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        fn walk(dir: &Path, depth: u32, h: &mut impl Hasher) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let Ok(meta) = entry.metadata() else { continue };
+                entry.file_name().hash(h);
+                if meta.is_dir() {
+                    if depth > 0 {
+                        walk(&entry.path(), depth - 1, h);
+                    }
+                } else {
+                    meta.len().hash(h);
+                    meta.modified().ok().hash(h);
+                }
+            }
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        if let Ok(meta) = std::fs::metadata(&self.cache) {
+            (meta.len(), meta.modified().ok()).hash(&mut h);
+        }
+        self.running.lock().unwrap().hash(&mut h);
+        walk(&self.root.join("book"), 0, &mut h);
+        for lesson in lessons::discover(&self.root).unwrap_or_default() {
+            let dir = lesson.dir(&self.root);
+            walk(&dir.join("src"), 3, &mut h);
+            walk(&dir.join("tests"), 0, &mut h);
+        }
+        h.finish()
     }
 
     /// Every lesson's state from the progress cache, as the pages show it.

@@ -300,11 +300,13 @@ impl Exercise {
                 let own = others.iter().position(|((id, _), _)| *id == self.info.id);
                 others.into_iter().nth(own.unwrap_or(0))
             })?;
-        Some(NotDone {
-            id,
-            what,
-            location: location.filter(|l| !l.is_empty()),
-        })
+        // A todo! quoted from another process's output (the lesson program's stderr, in a
+        // test's panic message) was recorded where the *test* panicked: the place to edit
+        // is where the program's todo! panicked, which its output says.
+        let location = location
+            .filter(|l| !l.is_empty() && !in_test_file(l))
+            .or_else(|| own.and_then(todo_location_in));
+        Some(NotDone { id, what, location })
     }
 }
 
@@ -339,6 +341,19 @@ pub(crate) fn report(
         message: message.to_string(),
     }
     .append();
+}
+
+/// Where a `todo!` panicked, in text another process printed with std's panic hook: the
+/// `panicked at FILE:LINE:COL:` line before its `not yet implemented` line.
+pub(crate) fn todo_location_in(text: &str) -> Option<String> {
+    text.lines()
+        .take_while(|l| !l.contains("not yet implemented"))
+        .filter_map(|l| {
+            l.split_once("panicked at ")
+                .map(|(_, at)| at.trim_end_matches(':').to_string())
+        })
+        .last()
+        .filter(|at| !in_test_file(at))
 }
 
 /// Whether a `file:line:col` is in a crate's `tests/` directory.
@@ -492,6 +507,24 @@ fn install_panic_hook() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_todo_in_another_process_is_located_from_its_output() {
+        let stderr = "the service ended before logging `listening`. Its stderr:\n\
+                      thread 'main' panicked at lessons/19-production/src/config.rs:139:9:\n\
+                      not yet implemented: exercise 19.1: Config::from_yaml\n";
+        assert_eq!(
+            todo_location_in(stderr).as_deref(),
+            Some("lessons/19-production/src/config.rs:139:9")
+        );
+        assert_eq!(
+            todo_location_in("not yet implemented: exercise 19.1: x"),
+            None
+        );
+        let in_tests = "thread 'main' panicked at lessons/19-production/tests/lesson.rs:9:1:\n\
+                        not yet implemented: exercise 19.1: x";
+        assert_eq!(todo_location_in(in_tests), None);
+    }
 
     #[test]
     fn todo_messages_parse() {

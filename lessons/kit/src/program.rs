@@ -74,14 +74,7 @@ impl Program {
                 None => format!("read: {}", self.chapter.file),
             };
             // The panic message's line before it says where: "panicked at src/x.rs:12:5:".
-            let at = stderr
-                .lines()
-                .take_while(|l| !l.contains("not yet implemented"))
-                .filter_map(|l| {
-                    l.split_once("panicked at ")
-                        .map(|(_, at)| at.trim_end_matches(':').to_string())
-                })
-                .last();
+            let at = crate::deadline::todo_location_in(&stderr);
             let text = format!(
                 "the lesson program stopped at exercise {id}, which is not done yet: {what}"
             );

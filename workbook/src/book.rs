@@ -115,7 +115,7 @@ fn serve_one(mut stream: TcpStream, dir: &Path, live: Option<&Live>) -> std::io:
             match live {
                 // Each run has its own token: a page must not come from the cache.
                 Some(live) if kind.starts_with("text/html") && !head => {
-                    live::respond(&mut stream, 200, kind, &live.inject(&body))
+                    live::respond_page(&mut stream, &live.inject(&body))
                 }
                 _ => respond(&mut stream, 200, kind, &body, head),
             }

@@ -497,6 +497,18 @@ fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0, |d, (x, y)| d | (x ^ y)) == 0
 }
 
+/// A page with the live parts: never cached (its token is this run's), and never framed
+/// by another site (which could trick a click on "Check my code").
+pub fn respond_page(stream: &mut TcpStream, body: &[u8]) -> io::Result<()> {
+    write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\nContent-Security-Policy: frame-ancestors 'self'\r\nX-Frame-Options: SAMEORIGIN\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(body)?;
+    stream.flush()
+}
+
 /// A whole response with a body.
 pub fn respond(stream: &mut TcpStream, status: u16, kind: &str, body: &[u8]) -> io::Result<()> {
     let reason = match status {
@@ -572,9 +584,9 @@ mod tests {
             Server { root, port, live }
         }
 
-        /// Send `head` (request line and headers, without the blank line); the status and
-        /// the body.
-        fn send(&self, head: &str) -> (u16, String) {
+        /// Send `head` (request line and headers, without the blank line); the whole
+        /// response.
+        fn raw(&self, head: &str) -> String {
             let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
             stream
                 .set_read_timeout(Some(Duration::from_secs(20)))
@@ -582,6 +594,12 @@ mod tests {
             write!(stream, "{head}\r\n\r\n").unwrap();
             let mut text = String::new();
             stream.read_to_string(&mut text).unwrap();
+            text
+        }
+
+        /// Send `head`; the status and the body.
+        fn send(&self, head: &str) -> (u16, String) {
+            let text = self.raw(head);
             let status = text[9..12].parse().unwrap();
             let body = text
                 .split_once("\r\n\r\n")
@@ -685,6 +703,17 @@ mod tests {
         assert!(
             page.contains(server.live.token()) && page.contains("/_workbook/live.js"),
             "{page}"
+        );
+        // Not cached (the next run has another token), not framed by another site.
+        let response = server.raw(&format!(
+            "GET /42-test.html HTTP/1.1\r\nHost: {}",
+            server.host()
+        ));
+        let head = response.split("\r\n\r\n").next().unwrap();
+        assert!(
+            head.contains("Cache-Control: no-store")
+                && head.contains("Content-Security-Policy: frame-ancestors 'self'"),
+            "{head}"
         );
         // A site whose name resolves to 127.0.0.1 must not read a page with the token.
         let (status, page) = server.send(&format!(

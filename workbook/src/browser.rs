@@ -18,7 +18,8 @@
 //!   without a reload; the introduction shows the whole book's progress;
 //! - "Check my code" on lesson 00 runs its check and shows the skeleton's first failing
 //!   exercise; a second click while it runs says a check is running; afterwards the
-//!   badges match what the check recorded;
+//!   badges match what the check recorded; a check elsewhere marks that result older;
+//!   the check button by an exercise's heading shows its result under that heading;
 //! - requests forged by a page of another origin (no token; the real token through a
 //!   CORS request) are refused, and start nothing;
 //! - no console errors on the book's pages. It saves `target/book-live-screenshot.png`.
@@ -390,13 +391,7 @@ fn check_live(
         ));
     }
     let started = Instant::now();
-    let state = loop {
-        let state = browser.eval("document.getElementById('workbook-live').dataset.check")?;
-        if state != json!("running") || started.elapsed() > CHECK_TIME {
-            break state;
-        }
-        thread::sleep(Duration::from_secs(1));
-    };
+    let state = wait_for_check(browser)?;
     println!(
         "browser: \"Check my code\" on lesson {CHECKED_LESSON} took {:.0} s",
         started.elapsed().as_secs_f64()
@@ -420,6 +415,50 @@ fn check_live(
     if let Err(got) = wait_for_badges(browser, &want) {
         problems.push(format!(
             "after the check, the badges {got} do not match what it recorded {want:?}"
+        ));
+    }
+
+    // A check elsewhere (in a terminal) changes the cache: the result shown says it is
+    // older than the badges.
+    let mut progress = Progress::load_from(cache.clone());
+    let mut newer = progress
+        .get(&checked.number)
+        .cloned()
+        .ok_or("the check recorded nothing in the cache")?;
+    newer.tried = vec![first.id.clone()];
+    progress.record(&checked.number, newer);
+    let stale = browser.wait_for(
+        "document.querySelector('#workbook-live .wb-stale')?.hidden === false",
+        &json!(true),
+        Duration::from_secs(10),
+    )?;
+    if stale != json!(true) {
+        problems.push(
+            "after a check elsewhere, the result on the page does not say it is older".to_string(),
+        );
+    }
+
+    // The check button by an exercise's heading shows the result under that heading.
+    let second = &checked_chapter.exercises[1];
+    browser.eval(&format!(
+        "document.getElementById('{}').querySelector('.wb-check-here').click()",
+        second.anchor
+    ))?;
+    browser.wait_for(
+        "document.getElementById('workbook-live').dataset.check ?? ''",
+        &json!("running"),
+        Duration::from_secs(10),
+    )?;
+    wait_for_check(browser)?;
+    let placed = browser.eval(&format!(
+        "(() => {{ const r = document.querySelector('.wb-result');            r.scrollIntoView({{block: 'center'}});            return r.previousElementSibling?.id === '{anchor}'              && r.querySelector('.wb-headline').textContent.includes('{first}')              && r.querySelector('.wb-stale').hidden; }})()",
+        anchor = second.anchor,
+        first = first.id
+    ))?;
+    if placed != json!(true) {
+        problems.push(format!(
+            "the check button by exercise {}'s heading does not show a fresh result under it",
+            second.id
         ));
     }
     browser.screenshot(&root.join("target").join(CHECK_SCREENSHOT))?;
@@ -456,6 +495,18 @@ fn check_live(
     }
     println!("browser: requests forged by {other_origin}: {forged}; refused with 403");
     Ok(problems)
+}
+
+/// Wait for the page's check to end (it may compile the lesson first); how it ended.
+fn wait_for_check(browser: &mut Browser) -> Result<Value, String> {
+    let started = Instant::now();
+    loop {
+        let state = browser.eval("document.getElementById('workbook-live').dataset.check")?;
+        if state != json!("running") || started.elapsed() > CHECK_TIME {
+            return Ok(state);
+        }
+        thread::sleep(Duration::from_secs(1));
+    }
 }
 
 /// Each exercise's anchor and state on the page of `lesson`, as the cache has them.

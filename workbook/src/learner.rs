@@ -172,12 +172,18 @@ fn check_lesson(root: &Path, lesson: &Lesson, progress: &mut Progress) -> Result
         run,
         exercises,
     };
+    // A lesson that does not compile has no results: keep the last ones it had, so that
+    // a typo does not look like lost work (the entry says it does not compile).
+    let (passed, tried) = match progress.get(&lesson.number) {
+        Some(before) if !checked.run.compiled => (before.passed.clone(), before.tried.clone()),
+        _ => (checked.passed(), checked.tried()),
+    };
     progress.record(
         &lesson.number,
         Entry {
             fingerprint,
-            passed: checked.passed(),
-            tried: checked.tried(),
+            passed,
+            tried,
             total: checked.exercises.len(),
             done: checked.done(),
             compiled: checked.run.compiled,
@@ -554,6 +560,10 @@ pub fn status(root: &Path, refresh: bool) -> Result<ExitCode, Error> {
                 let passed = e.passed.len().min(total);
                 let mut state = if e.done {
                     "done".to_string()
+                } else if !e.compiled {
+                    format!(
+                        "does not compile ({passed} of {total} passed at the last check that did)"
+                    )
                 } else if passed == 0 {
                     "not started".to_string()
                 } else {

@@ -24,9 +24,13 @@
     unknown: 'The lesson did not compile at its last check.',
   };
 
-  let data = null;      // the last progress the server sent
-  let checking = false; // a check started from this page is running
-  let panel = null;
+  let data = null;        // the last progress the server sent
+  let checking = false;   // a check started from this page is running
+  let offline = false;    // the server stopped
+  let panel = null;       // the chapter's panel, under its title
+  let result = null;      // where a check's result shows: in the panel, or under a heading
+  let resultOf = null;    // the cache entry's signature when the shown result was made
+  let busyNote = false;   // the note says that another page's check is running
 
   const el = (tag, cls, text) => {
     const e = document.createElement(tag);
@@ -50,13 +54,16 @@
   const summary = (l) => {
     switch (l.state) {
       case 'done': return `Lesson ${l.number} is done: all ${l.total} exercises pass.`;
-      case 'broken': return `Lesson ${l.number} did not compile at its last check.`;
+      case 'broken': return `Lesson ${l.number} does not compile now; at its last check that ` +
+        `compiled, ${l.passed_before} of ${l.total} exercises passed.`;
       case 'not-started': return `Lesson ${l.number}: not started; ${l.total} exercises.`;
       default: return `Lesson ${l.number}: ${l.passed} of ${l.total} exercises pass.`;
     }
   };
 
-  // ---- the chapter: a badge by each exercise heading, and the panel under the title
+  const lessonOfPage = () => data && data.lessons.find((x) => x.page === page);
+
+  // ---- the chapter: a badge and a check button by each exercise heading, and the panel
 
   function renderChapter(l) {
     for (const ex of l.exercises) {
@@ -65,7 +72,11 @@
       let badge = heading.querySelector('.wb-badge');
       if (!badge) {
         badge = el('span');
-        heading.append(' ', badge);
+        const here = el('button', 'wb-check-here', 'check');
+        here.type = 'button';
+        here.title = `Check my code: runs \`cargo workbook check ${l.number}\` and shows the result here.`;
+        here.addEventListener('click', () => runCheck(l.number, heading));
+        heading.append(' ', badge, ' ', here);
       }
       badge.className = 'wb-badge wb-' + ex.state;
       badge.dataset.state = ex.state;
@@ -74,7 +85,8 @@
     }
     if (!panel) panel = makePanel(l);
     const line = panel.querySelector('.wb-line');
-    line.replaceChildren(bar(l.passed, l.total), ' ', el('span', 'wb-summary', summary(l)));
+    const shown = l.state === 'broken' ? l.passed_before : l.passed;
+    line.replaceChildren(bar(shown, l.total), ' ', el('span', 'wb-summary', summary(l)));
     if (l.changed) {
       line.append(' ', el('span', 'wb-changed', 'Your code changed since that check.'));
     }
@@ -90,6 +102,8 @@
       return item;
     }));
     panel.dataset.state = l.state;
+    renderBusy();
+    renderStale(l);
   }
 
   function makePanel(l) {
@@ -103,32 +117,72 @@
     const note = el('span', 'wb-note');
     note.setAttribute('role', 'status');
     actions.append(button, ' ', note);
-    const result = el('div', 'wb-result');
+    result = el('div', 'wb-result');
     result.hidden = true;
-    result.append(el('p', 'wb-headline'), el('pre', 'wb-output'));
+    result.append(el('p', 'wb-headline'), el('p', 'wb-stale'), el('pre', 'wb-output'));
     p.append(actions, result);
-    button.addEventListener('click', () => runCheck(l.number));
+    button.addEventListener('click', () => runCheck(l.number, null));
     const title = document.querySelector('#content main h1');
     if (title) title.after(p);
     else document.querySelector('#content main')?.prepend(p);
     return p;
   }
 
-  async function runCheck(number) {
+  // A check runs (here or from another page): the buttons say so.
+  function renderBusy() {
+    const running = checking || (data && data.running);
+    for (const b of document.querySelectorAll('.wb-check, .wb-check-here')) {
+      b.classList.toggle('wb-busy', !!running);
+      b.setAttribute('aria-busy', running ? 'true' : 'false');
+    }
+    const button = panel.querySelector('.wb-check');
+    button.textContent = running ? 'Checking…' : 'Check my code';
     const note = panel.querySelector('.wb-note');
-    const result = panel.querySelector('.wb-result');
-    const headline = panel.querySelector('.wb-headline');
-    const output = panel.querySelector('.wb-output');
+    if (data && data.running && !checking) {
+      note.textContent = `A check of lesson ${data.running} is running, started from another page.`;
+      busyNote = true;
+    } else if (busyNote && !running) {
+      note.textContent = '';
+      busyNote = false;
+    }
+  }
+
+  // The result shown is older than the cache: a check ran since, in a terminal or a page.
+  function renderStale(l) {
+    const stale = result.querySelector('.wb-stale');
+    let text = '';
+    if (!result.hidden && !checking && resultOf !== null) {
+      if (l.checked !== resultOf) {
+        text = 'A newer check has run since this result (in a terminal, or another page): ' +
+          'the badges are up to date. Click “Check my code” to see its details.';
+      } else if (l.changed) {
+        text = 'Your code changed since this result.';
+      }
+    }
+    stale.textContent = text;
+    stale.hidden = text === '';
+  }
+
+  async function runCheck(number, heading) {
+    const note = panel.querySelector('.wb-note');
+    if (offline) {
+      note.textContent = 'The book’s server stopped: run `cargo workbook book` again, then reload.';
+      return;
+    }
     if (checking) {
       note.textContent = 'A check is already running: wait for it to finish.';
+      busyNote = false;
       return;
     }
     if (data && data.running) {
       note.textContent = `A check of lesson ${data.running} is already running: wait for it to finish.`;
+      busyNote = true;
       return;
     }
     checking = true;
+    busyNote = false;
     note.textContent = '';
+    renderBusy();
     let response;
     try {
       response = await fetch(`/_workbook/check/${number}`, {
@@ -137,26 +191,37 @@
       });
     } catch (e) {
       checking = false;
+      renderBusy();
       note.textContent = 'The server did not answer: is `cargo workbook book` still running?';
       return;
     }
     if (!response.ok) {
       checking = false;
+      renderBusy();
       note.textContent = await response.text();
       return;
     }
+    // The result goes where the click was: under the exercise's heading, or in the panel.
+    if (heading) heading.after(result);
+    else panel.append(result);
+    const headline = result.querySelector('.wb-headline');
+    const output = result.querySelector('.wb-output');
     result.hidden = false;
+    resultOf = null;
+    result.querySelector('.wb-stale').hidden = true;
     output.textContent = '';
     panel.dataset.check = 'running';
     const started = Date.now();
+    let text = '';
     const running = () => {
       const s = Math.round((Date.now() - started) / 1000);
-      headline.textContent = `Checking lesson ${number}… ${s} s` +
-        (s >= 5 ? ' (the first check of a lesson compiles it, which takes a minute or more)' : '');
+      headline.textContent = /running the tests/.test(text)
+        ? `Running the tests of lesson ${number}… ${s} s`
+        : `Compiling lesson ${number}… ${s} s` +
+          (s >= 5 ? ' (the first check of a lesson compiles its dependencies too: a minute or more)' : '');
     };
     running();
     const ticker = setInterval(running, 1000);
-    let text = '';
     const decoder = new TextDecoder();
     try {
       const reader = response.body.getReader();
@@ -171,13 +236,22 @@
       text += '\n(the connection to the server broke)';
     }
     clearInterval(ticker);
-    checking = false;
-    note.textContent = '';
     const [shown, exit] = text.split(EXIT_MARK);
     showOutput(output, shown.trimEnd());
     const code = exit === undefined ? null : parseInt(exit, 10);
     headline.textContent = verdict(number, shown, code);
+    // The check has written the cache: this result is of that entry.
+    try {
+      const now = await (await fetch('/_workbook/progress')).json();
+      const l = now.lessons.find((x) => x.number === number);
+      resultOf = l ? l.checked : null;
+    } catch (e) {
+      resultOf = null;
+    }
+    checking = false;
+    note.textContent = '';
     panel.dataset.check = code === 0 ? 'done' : 'failing';
+    renderBusy();
     headline.scrollIntoView({ block: 'nearest' });
   }
 
@@ -220,8 +294,7 @@
         mark.className = 'wb-side wb-' + l.state;
         mark.dataset.state = l.state;
         mark.textContent = l.state === 'done' ? '✓'
-          : l.state === 'broken' ? '?'
-          : l.state === 'started' ? `${l.passed}/${l.total}` : '';
+          : l.state === 'broken' ? '?' : `${l.passed}/${l.total}`;
         mark.title = summary(l);
       }
     }
@@ -232,20 +305,19 @@
   function renderIntro() {
     let box = document.getElementById('workbook-progress');
     if (!box) {
-      box = el('div', 'wb-panel');
-      box.id = 'workbook-progress';
       const title = document.querySelector('#content main h1');
       if (!title) return;
+      box = el('div', 'wb-panel');
+      box.id = 'workbook-progress';
       title.after(box);
     }
     const done = data.lessons.filter((l) => l.state === 'done').length;
-    box.replaceChildren(
-      bar(data.passed, data.total),
-      ' ',
-      el('span', 'wb-summary',
-        `Your progress: ${data.passed} of ${data.total} exercises pass; ` +
-        `${done} of ${data.lessons.length} lessons done.`),
-    );
+    const broken = data.lessons.filter((l) => l.state === 'broken').map((l) => l.number);
+    let text = `Your progress: ${data.passed} of ${data.total} exercises pass; ` +
+      `${done} of ${data.lessons.length} lessons done.`;
+    if (broken.length === 1) text += ` Lesson ${broken[0]} does not compile now.`;
+    if (broken.length > 1) text += ` Lessons ${broken.join(', ')} do not compile now.`;
+    box.replaceChildren(bar(data.passed, data.total), ' ', el('span', 'wb-summary', text));
     box.dataset.passed = String(data.passed);
     box.dataset.total = String(data.total);
   }
@@ -253,7 +325,7 @@
   function render() {
     renderSidebar();
     if (isIntro) renderIntro();
-    const l = data.lessons.find((x) => x.page === page);
+    const l = lessonOfPage();
     if (l) renderChapter(l);
   }
 
@@ -266,6 +338,7 @@
   events.addEventListener('error', () => {
     // The server stopped: stay quiet (no reconnection attempts) and say so once.
     events.close();
+    offline = true;
     const note = panel && panel.querySelector('.wb-note');
     if (note) note.textContent = 'The book’s server stopped: run `cargo workbook book` again, then reload.';
   });

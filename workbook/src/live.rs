@@ -27,10 +27,11 @@
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -273,8 +274,7 @@ impl Live {
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n"
         )?;
         let _ = stream.flush();
-        // From here on the page may go away; the check still runs to the end, because it
-        // records its result in the cache, which every page follows.
+        let watch = stream.try_clone().ok();
         let mut send = |text: &str| {
             let _ = stream
                 .write_all(text.as_bytes())
@@ -284,6 +284,8 @@ impl Live {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // Its own process group: cargo and the tests it runs can be stopped together.
+            .process_group(0)
             .spawn();
         let mut child = match child {
             Ok(child) => child,
@@ -318,14 +320,35 @@ impl Live {
         })
         .collect();
         drop(tx);
+        // The page that asked sends nothing more; a read that ends means it went away (a
+        // reload, another chapter, a closed tab). Its check then stops, rather than hold
+        // up the next page's for minutes with a result nobody will see.
+        let finished = Arc::new(AtomicBool::new(false));
+        if let Some(mut watch) = watch {
+            let (finished, group) = (finished.clone(), child.id());
+            thread::spawn(move || {
+                let mut byte = [0u8; 1];
+                while matches!(watch.read(&mut byte), Ok(n) if n > 0) {}
+                if !finished.load(Ordering::SeqCst) {
+                    let _ = Command::new("kill")
+                        .args(["-TERM", "--", &format!("-{group}")])
+                        .stderr(Stdio::null())
+                        .status();
+                }
+            });
+        }
         for line in rx {
             send(&line);
         }
         for reader in readers {
             let _ = reader.join();
         }
-        let code = child.wait().ok().and_then(|s| s.code()).unwrap_or(1);
+        let status = child.wait();
+        finished.store(true, Ordering::SeqCst);
+        let code = status.ok().and_then(|s| s.code()).unwrap_or(1);
         send(&format!("\n{EXIT_MARK}{code}\n"));
+        // Ends the response, and the watching thread's read.
+        let _ = stream.shutdown(std::net::Shutdown::Both);
         Ok(())
     }
 
@@ -424,6 +447,14 @@ impl Live {
                 })
                 .collect();
             let passed = exercises.iter().filter(|e| e["state"] == "passes").count();
+            // Exercises that passed at the last check that compiled, when this one did not.
+            let passed_before = entry.map_or(0, |e| {
+                chapter
+                    .exercises
+                    .iter()
+                    .filter(|x| e.last_state(&x.id) == ExerciseState::Passes)
+                    .count()
+            });
             let state = match entry {
                 None => "not-started",
                 Some(e) if e.done => "done",
@@ -433,7 +464,7 @@ impl Live {
             };
             let changed =
                 entry.is_some_and(|e| e.fingerprint != progress::fingerprint(&self.root, &lesson));
-            passed_all += passed;
+            passed_all += passed_before.max(passed);
             total_all += total;
             lessons_json.push(json!({
                 "number": lesson.number,
@@ -442,8 +473,10 @@ impl Live {
                 "state": state,
                 "changed": changed,
                 "passed": passed,
+                "passed_before": passed_before,
                 "total": total,
                 "exercises": exercises,
+                "checked": entry.map(|e| e.signature()),
             }));
         }
         json!({
@@ -761,6 +794,42 @@ mod tests {
         // Once it is over, the next one runs.
         assert_eq!(server.send(&server.check_request("42")).0, 200);
         assert_eq!(server.send(&server.check_request("7")).0, 404);
+    }
+
+    #[test]
+    fn a_check_whose_page_went_away_is_stopped() {
+        let server = Server::start("gone", "echo started; sleep 60; echo never");
+        // Ask for a check; read its response up to a line that contains `until`.
+        let ask = |until: &str| -> String {
+            let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            write!(stream, "{}\r\n\r\n", server.check_request("42")).unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut text = String::new();
+            while !text.contains(until) {
+                let n = reader.read_line(&mut text).unwrap();
+                assert!(n > 0, "no {until:?} in {text}");
+            }
+            text
+        };
+        ask("started");
+        // The page went away: the sleep is killed with its group, and the next check may
+        // run at once.
+        let started = Instant::now();
+        loop {
+            let answer = ask("\r\n");
+            if !answer.contains("409") {
+                assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "a check whose page went away still runs after 10 s"
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
     }
 
     #[test]

@@ -21,7 +21,8 @@ pub struct Entry {
     /// Exercises whose tests all passed.
     pub passed: Vec<String>,
     /// Exercises with a failing test that got past the skeleton's `todo!`: begun, not
-    /// finished. An exercise in neither list is not started.
+    /// finished. An exercise in neither list is not started. (When the lesson does not
+    /// compile, both lists are those of the last check that compiled.)
     pub tried: Vec<String>,
     /// Exercises in the chapter.
     pub total: usize,
@@ -36,13 +37,33 @@ impl Entry {
     pub fn exercise_state(&self, id: &str) -> ExerciseState {
         if !self.compiled {
             ExerciseState::Unknown
-        } else if self.passed.iter().any(|p| p == id) {
+        } else {
+            self.last_state(id)
+        }
+    }
+
+    /// Where exercise `id` stood at the last check that compiled.
+    pub fn last_state(&self, id: &str) -> ExerciseState {
+        if self.passed.iter().any(|p| p == id) {
             ExerciseState::Passes
         } else if self.tried.iter().any(|p| p == id) {
             ExerciseState::Fails
         } else {
             ExerciseState::NotStarted
         }
+    }
+
+    /// A short text that changes whenever this entry does: a page tells by it that a
+    /// check ran after the result it shows.
+    pub fn signature(&self) -> String {
+        format!(
+            "{:x}/{}/{}/{}/{}",
+            self.fingerprint,
+            self.passed.join(","),
+            self.tried.join(","),
+            self.done,
+            self.compiled
+        )
     }
 }
 

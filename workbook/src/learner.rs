@@ -130,10 +130,13 @@ impl Checked {
         self.exercises
             .iter()
             .filter(|e| {
-                e.failed.iter().any(|test| {
-                    self.run
-                        .report_of(test)
-                        .is_none_or(|r| r.kind != Kind::NotDone)
+                e.failed.iter().any(|test| match self.run.report_of(test) {
+                    Some(record) => record.kind != Kind::NotDone,
+                    // A plain test, without the kit: its output says if it met a todo!.
+                    None => !self
+                        .run
+                        .failure_message(test)
+                        .is_some_and(|m| m.contains("not yet implemented: exercise")),
                 })
             })
             .map(|e| e.info.id.clone())
@@ -372,11 +375,13 @@ fn report(root: &Path, checked: &Checked) -> ExitCode {
     }
 
     let first_failing = exercises.iter().position(|e| !e.passed());
+    // The same marks as the badges in the book: passes, begun but failing, not started.
+    let tried = checked.tried();
     println!();
     for (i, e) in exercises.iter().enumerate() {
         let mark = if e.passed() {
             "✓"
-        } else if Some(i) == first_failing {
+        } else if tried.contains(&e.info.id) {
             "✗"
         } else {
             "·"

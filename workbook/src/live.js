@@ -239,15 +239,17 @@
     const [shown, exit] = text.split(EXIT_MARK);
     showOutput(output, shown.trimEnd());
     const code = exit === undefined ? null : parseInt(exit, 10);
-    headline.textContent = verdict(number, shown, code);
     // The check has written the cache: this result is of that entry.
+    let focus = null;
     try {
       const now = await (await fetch('/_workbook/progress')).json();
       const l = now.lessons.find((x) => x.number === number);
       resultOf = l ? l.checked : null;
+      focus = heading && l ? l.exercises.find((x) => x.anchor === heading.id) : null;
     } catch (e) {
       resultOf = null;
     }
+    headline.textContent = verdict(number, shown, code, focus);
     checking = false;
     note.textContent = '';
     panel.dataset.check = code === 0 ? 'done' : 'failing';
@@ -255,18 +257,28 @@
     headline.scrollIntoView({ block: 'nearest' });
   }
 
-  // The check's output, with the book's addresses in it made links.
+  // The check's output, with the book's addresses in it made links, and the runner's
+  // progress bar kept in one piece when a long line wraps.
   function showOutput(output, text) {
-    const parts = text.split(/(https?:\/\/(?:127\.0\.0\.1|localhost):\d+\/[^\s)`'"]*)/);
+    const parts = text.split(/(https?:\/\/(?:127\.0\.0\.1|localhost):\d+\/[^\s)`'"]*|\[[█░]+\])/);
     output.replaceChildren(...parts.map((part, i) => {
       if (i % 2 === 0) return document.createTextNode(part);
+      if (part.startsWith('[')) return el('span', 'wb-nowrap', part);
       const link = el('a', '', part);
       link.href = part;
       return link;
     }));
   }
 
-  function verdict(number, text, code) {
+  const STATE_WORDS = {
+    passes: 'passes',
+    fails: 'does not pass yet',
+    'not-started': 'is not started',
+    unknown: 'cannot be tested: the lesson does not compile',
+  };
+
+  // What the check found, in a line; `focus` is the exercise whose button was clicked.
+  function verdict(number, text, code, focus) {
     if (code === null) return 'The check ended without a result: see its output below.';
     if (code === 0) {
       return /One step is left/.test(text)
@@ -274,6 +286,10 @@
         : `Lesson ${number} is done: every test passes.`;
     }
     const next = text.match(/^Exercise (\d+\.\d+): (.*)$/m);
+    if (next && focus && focus.id !== next[1]) {
+      return `Exercise ${focus.id} ${STATE_WORDS[focus.state] || focus.state}. The check ` +
+        `explains the lesson’s first exercise that does not pass: ${next[1]}, ${next[2]} (below).`;
+    }
     if (next) return `Next: exercise ${next[1]}, ${next[2]}. Its first failing test says why, below.`;
     if (/does not compile/.test(text)) return `Lesson ${number} does not compile: the compiler’s message is below.`;
     return 'Not done yet: the output is below.';

@@ -227,7 +227,8 @@ fn next_points_a_new_learner_at_the_first_exercise() {
         );
         for want in [
             "Lesson 98 · First — 0 of 1 exercises pass",
-            "✗ 98.1 Adding   ← next",
+            // Not started (its test reaches the todo!): the book's badge says the same.
+            "· 98.1 Adding   ← next",
             "Exercise 98.1: Adding",
             "edit:  lessons/98-first/src/one.rs",
             "read:  book/98-first.md#ex-98-1",
@@ -871,6 +872,9 @@ fn the_kit_reports_each_failure_to_the_runner() {
         "{text}"
     );
     assert!(!text.contains("The test also printed"), "{text}");
+    // Begun and failing is ✗, as the book's badge says; not started is ·.
+    assert!(text.contains("✗ 97.1 Tripling   ← next"), "{text}");
+    assert!(text.contains("· 97.2 "), "{text}");
 
     // A panic in the learner's code: where to edit.
     f.write(three, &skeleton.replace("x * 2", "[1, 2][x as usize]"));

@@ -83,6 +83,11 @@ const ACTOR_NEVER_STOPS: &str = "the actor never stops: its task should end when
 // ---------------------------------------------------------------------------------------
 // 01.1 an actor with a bounded mailbox
 
+/// `tell` failed although the actor runs: the Go habit of a non-blocking send.
+const TELL_GONE_WHILE_RUNNING: &str = "`tell` returned Err(Gone) while the actor is running. \
+     Gone is only for an actor that has stopped; a full mailbox should make `tell` wait for \
+     room (`send(msg).await`), not fail (`try_send`)";
+
 #[test]
 fn ex01_1_messages_arrive_in_order_and_the_actor_stops_with_its_handles() {
     exercise("01.1")
@@ -91,7 +96,9 @@ fn ex01_1_messages_arrive_in_order_and_the_actor_stops_with_its_handles() {
             let (addr, task) = spawn(Recorder::default(), 4);
             let other = addr.clone();
             for n in 1..=10 {
-                addr.tell(n).await.expect("the actor is running");
+                if addr.tell(n).await.is_err() {
+                    panic!("{TELL_GONE_WHILE_RUNNING}");
+                }
             }
             other
                 .tell(11)
@@ -138,7 +145,9 @@ fn ex01_1_the_mailbox_is_bounded() {
                 ),
             }
             // A full mailbox makes `tell` wait until the actor has made room.
-            addr.tell(3).await.expect("the actor is running");
+            if addr.tell(3).await.is_err() {
+                panic!("{TELL_GONE_WHILE_RUNNING}");
+            }
             drop(addr);
             assert_eq!(task.await.expect("no panic").seen, vec![1, 2, 3]);
         });

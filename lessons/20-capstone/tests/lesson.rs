@@ -1003,6 +1003,31 @@ fn ex20_3_apply_folds_each_event_in_once() {
 }
 
 /// A store holding `n` events of keys k0..k3, appended directly.
+/// A projector started on `store`, once its read model has reached `head`: the model, the
+/// stop token and the projector's task.
+async fn caught_up_projector(
+    store: &Arc<EventLog>,
+    head: u64,
+) -> (
+    Arc<ReadModel>,
+    CancellationToken,
+    tokio::task::JoinHandle<()>,
+) {
+    let model = Arc::new(ReadModel::new());
+    let stop = CancellationToken::new();
+    let projector = tokio::spawn(projection::run(
+        Arc::clone(store),
+        Arc::clone(&model),
+        stop.clone(),
+    ));
+    let reached = model.wait_for(head, Duration::from_secs(5)).await;
+    assert!(
+        reached.is_ok(),
+        "a running projector catches up: {reached:?}"
+    );
+    (model, stop, projector)
+}
+
 async fn filled_store(dir: &TempDir, n: usize) -> Arc<EventLog> {
     let store = Arc::new(EventLog::open(&dir.path().join("events.db")).expect("the store opens"));
     let mut versions = [0u64; 4];
@@ -1061,11 +1086,7 @@ fn ex20_3_the_projector_catches_up_from_the_store_then_follows_it() {
                 );
 
                 // Running: it follows new commits.
-                let model = Arc::new(ReadModel::new());
-                let stop = CancellationToken::new();
-                let projector = tokio::spawn(projection::run(Arc::clone(&store), Arc::clone(&model), stop.clone()));
-                let reached = model.wait_for(700, Duration::from_secs(5)).await;
-                assert!(reached.is_ok(), "a running projector catches up: {reached:?}");
+                let (model, stop, projector) = caught_up_projector(&store, 700).await;
                 for round in 0..3 {
                     let appended = store
                         .append("k9", round * 5, evs(&format!("late{round}"), 5))
@@ -1100,18 +1121,7 @@ fn ex20_3_stop_right_after_a_commit_still_folds_the_commit_in() {
             runtime.block_on(async {
                 let dir = tmpdir();
                 let store = filled_store(&dir, 60).await;
-                let model = Arc::new(ReadModel::new());
-                let stop = CancellationToken::new();
-                let projector = tokio::spawn(projection::run(
-                    Arc::clone(&store),
-                    Arc::clone(&model),
-                    stop.clone(),
-                ));
-                let reached = model.wait_for(60, Duration::from_secs(5)).await;
-                assert!(
-                    reached.is_ok(),
-                    "a running projector catches up: {reached:?}"
-                );
+                let (model, stop, projector) = caught_up_projector(&store, 60).await;
                 // Its last (empty) read, then it waits for the head.
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 let appended = store
@@ -1142,18 +1152,7 @@ fn ex20_3_an_idle_projector_waits_for_the_head_instead_of_polling() {
             runtime().block_on(async {
                 let dir = tmpdir();
                 let store = filled_store(&dir, 60).await;
-                let model = Arc::new(ReadModel::new());
-                let stop = CancellationToken::new();
-                let projector = tokio::spawn(projection::run(
-                    Arc::clone(&store),
-                    Arc::clone(&model),
-                    stop.clone(),
-                ));
-                let reached = model.wait_for(60, Duration::from_secs(5)).await;
-                assert!(
-                    reached.is_ok(),
-                    "a running projector catches up: {reached:?}"
-                );
+                let (model, stop, projector) = caught_up_projector(&store, 60).await;
                 // Its last (empty) read.
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 let before = store.read_after_calls();
